@@ -1,0 +1,283 @@
+"""HTTP side of accounts: login, users, permissions, settings, server info."""
+
+from typing import Any
+
+from starlette.responses import Response
+
+from omnicontacts import __version__, jsonutil
+from omnicontacts.accounts import repository, service
+from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi.errors import Failure, Forbidden, RawError
+from omnicontacts.restapi.routing import RequestContext, Router, json_response
+from omnicontacts.timeutil import now_iso
+
+router = Router()
+# Routes outside /api/v1 (GET /api/info).
+root_router = Router()
+
+# The Rocket.Chat release whose REST behaviour we follow; clients probe it through /api/info.
+COMPATIBLE_VERSION = "7.10.0"
+
+LOGIN_FAILED = {"status": "error", "error": "Unauthorized", "message": "Unauthorized"}
+
+
+def _login_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(username, email) from the body forms Rocket.Chat accepts."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        if isinstance(user.get("username"), str):
+            return user["username"], None
+        if isinstance(user.get("email"), str):
+            return None, user["email"].lower()
+        return None, None
+    for key in ("user", "username"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return (None, value.lower()) if "@" in value and key == "user" else (value, None)
+    email = body.get("email")
+    if isinstance(email, str) and email:
+        return None, email.lower()
+    return None, None
+
+
+@router.post("login", auth=False)
+async def login(ctx: RequestContext) -> Response:
+    body = ctx.params
+    username, email = _login_identity(body)
+    password = body.get("password")
+    is_digest = False
+    if isinstance(password, dict) and isinstance(password.get("digest"), str):
+        password, is_digest = password["digest"], True
+    if (username is None and email is None) or not isinstance(password, str):
+        raise RawError(400, {"status": "error", "error": "Match error", "message": "Match failed"})
+    result = await service.login(ctx.conn, username=username, email=email, password=password, is_digest=is_digest)
+    if result is None:
+        raise RawError(401, LOGIN_FAILED)
+    user, token = result
+    me = {**service.public_user(user), "email": (user.get("emails") or [{}])[0].get("address")}
+    body_out = {"status": "success", "data": {"userId": user["_id"], "authToken": token, "me": me}}
+    return json_response(jsonutil.dumps(body_out))
+
+
+@router.post("logout")
+async def logout(ctx: RequestContext) -> dict[str, Any]:
+    user = ctx.user_required
+    token = ctx.request.headers.get("x-auth-token", "")
+    async with ctx.conn.transaction():
+        await repository.delete_login_token(ctx.conn, hash_login_token(token))
+    return {"status": "success", "data": {"message": "You've been logged out!"}, "userId": user.id}
+
+
+@router.get("me")
+async def me(ctx: RequestContext) -> dict[str, Any]:
+    doc = await repository.find_user_doc(ctx.conn, ctx.user_required.id)
+    if doc is None:
+        raise Failure("User not found.")
+    info = service.public_user(doc)
+    emails = doc.get("emails") or []
+    if emails:
+        info["email"] = emails[0]["address"]
+    info["settings"] = {"preferences": {}}
+    return info
+
+
+USERS_CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "email": {"type": "string"},
+        "name": {"type": "string"},
+        "password": {"type": "string"},
+        "username": {"type": "string"},
+        "active": {"type": "boolean", "nullable": True},
+        "roles": {"type": "array", "items": {"type": "string"}, "nullable": True},
+        "joinDefaultChannels": {"type": "boolean", "nullable": True},
+        "requirePasswordChange": {"type": "boolean", "nullable": True},
+        "setRandomPassword": {"type": "boolean", "nullable": True},
+        "sendWelcomeEmail": {"type": "boolean", "nullable": True},
+        "verified": {"type": "boolean", "nullable": True},
+        "customFields": {"type": "object", "nullable": True},
+        "fields": {"type": "string", "nullable": True},
+    },
+    "required": ["email", "name", "password", "username"],
+    "additionalProperties": False,
+}
+
+
+@router.post("users.create", permissions=("create-user",), body=USERS_CREATE_SCHEMA)
+async def users_create(ctx: RequestContext) -> dict[str, Any]:
+    body = ctx.params
+    async with ctx.conn.transaction():
+        doc = await service.create_user(
+            ctx.conn,
+            username=body["username"],
+            password=body["password"],
+            email=body["email"],
+            name=body["name"],
+            roles=body.get("roles") or ["user"],
+            rounds=ctx.state.settings.bcrypt_rounds,
+            active=body.get("active") is not False,
+            verified=bool(body.get("verified")),
+        )
+    return {"user": service.public_user(doc)}
+
+
+@router.post(
+    "users.delete",
+    permissions=("delete-user",),
+    body={
+        "type": "object",
+        "properties": {
+            "userId": {"type": "string"},
+            "username": {"type": "string"},
+            "confirmRelinquish": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+)
+async def users_delete(ctx: RequestContext) -> None:
+    user_id = ctx.params.get("userId")
+    if user_id is None and ctx.params.get("username"):
+        found = await repository.find_user_by_username(ctx.conn, ctx.params["username"])
+        user_id = found["_id"] if found else None
+    async with ctx.conn.transaction():
+        if not user_id or not await repository.delete_user(ctx.conn, user_id):
+            raise Failure("User not found.")
+    return None
+
+
+@router.get("users.info")
+async def users_info(ctx: RequestContext) -> dict[str, Any]:
+    user_id, username = ctx.params.get("userId"), ctx.params.get("username")
+    doc = None
+    if isinstance(user_id, str):
+        doc = await repository.find_user_doc(ctx.conn, user_id)
+    elif isinstance(username, str):
+        doc = await repository.find_user_by_username(ctx.conn, username)
+    if doc is None:
+        raise Failure("User not found.")
+    return {"user": service.public_user(doc)}
+
+
+@router.post(
+    "users.setStatus",
+    body={
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["online", "away", "offline", "busy"]},
+            "message": {"type": "string", "nullable": True},
+            "userId": {"type": "string"},
+        },
+        "additionalProperties": False,
+    },
+)
+async def users_set_status(ctx: RequestContext) -> None:
+    user = ctx.user_required
+    target = ctx.params.get("userId") or user.id
+    if target != user.id and not ctx.has_permission("edit-other-user-info"):
+        raise Forbidden()
+    async with ctx.conn.transaction():
+        doc = await repository.find_user_doc_for_update(ctx.conn, target)
+        if doc is None:
+            raise Failure("User not found.")
+        if "status" in ctx.params:
+            doc["status"] = ctx.params["status"]
+        if ctx.params.get("message") is not None:
+            doc["statusText"] = ctx.params["message"]
+        doc["_updatedAt"] = now_iso()
+        await repository.update_user(ctx.conn, target, doc)
+    return None
+
+
+@router.get("permissions.listAll")
+async def permissions_list_all(ctx: RequestContext) -> dict[str, Any]:
+    rows = await repository.all_permissions(ctx.conn)
+    return {"update": [jsonutil.loads(row["doc"]) for row in rows], "remove": []}
+
+
+PERMISSIONS_UPDATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "permissions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "_id": {"type": "string"},
+                    "roles": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                },
+                "required": ["_id", "roles"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["permissions"],
+    "additionalProperties": False,
+}
+
+
+@router.post("permissions.update", permissions=("access-permissions",), body=PERMISSIONS_UPDATE_SCHEMA)
+async def permissions_update(ctx: RequestContext) -> dict[str, Any]:
+    changes: list[dict[str, Any]] = ctx.params["permissions"]
+    async with ctx.conn.transaction():
+        known_roles = await repository.role_ids(ctx.conn)
+        docs = []
+        for change in changes:
+            doc = await repository.find_permission(ctx.conn, change["_id"])
+            if doc is None:
+                raise _failure("Invalid permission", "error-invalid-permission")
+            if any(role not in known_roles for role in change["roles"]):
+                raise _failure("Invalid role", "error-invalid-role")
+            docs.append({**doc, "roles": change["roles"], "_updatedAt": now_iso()})
+        for doc in docs:
+            await repository.save_permission(ctx.conn, doc)
+        await repository.bump_config_version(ctx.conn)
+        rows = await repository.all_permissions(ctx.conn)
+    return {"permissions": [jsonutil.loads(row["doc"]) for row in rows]}
+
+
+def _failure(message: str, error_type: str) -> RawError:
+    """`API.v1.failure(message, errorType)`."""
+    return RawError(400, {"success": False, "error": message, "errorType": error_type})
+
+
+@router.get("settings/{setting_id}")
+async def settings_get(ctx: RequestContext) -> dict[str, Any]:
+    if not ctx.has_permission("view-privileged-setting"):
+        raise Forbidden()
+    doc = await repository.find_setting(ctx.conn, ctx.path["setting_id"])
+    if doc is None:
+        raise Failure("Setting not found")
+    return {"_id": doc["_id"], "value": doc["value"]}
+
+
+def _coerce_setting(kind: str, value: Any) -> Any:
+    if kind == "boolean" and isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if kind == "int" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+@router.post("settings/{setting_id}")
+async def settings_set(ctx: RequestContext) -> None:
+    if not ctx.has_permission("edit-privileged-setting"):
+        raise Forbidden()
+    if "value" not in ctx.params:
+        raise _failure("Match error: Missing key 'value'", "invalid-params")
+    async with ctx.conn.transaction():
+        doc = await repository.find_setting(ctx.conn, ctx.path["setting_id"])
+        if doc is None:
+            raise Failure("Setting not found")
+        doc["value"] = _coerce_setting(doc.get("type", ""), ctx.params["value"])
+        doc["_updatedAt"] = now_iso()
+        await repository.save_setting(ctx.conn, doc)
+        await repository.bump_config_version(ctx.conn)
+    return None
+
+
+@root_router.get("info", auth=False)
+async def server_info(ctx: RequestContext) -> dict[str, Any]:
+    info: dict[str, Any] = {"version": COMPATIBLE_VERSION}
+    if ctx.user is not None:
+        info["info"] = {"version": COMPATIBLE_VERSION, "omnicontacts": __version__}
+    return info

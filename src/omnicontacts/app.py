@@ -1,0 +1,51 @@
+"""The ASGI application: routers, error rendering and the storage lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from omnicontacts import __version__
+from omnicontacts.accounts.routes import root_router as accounts_root_router
+from omnicontacts.accounts.routes import router as accounts_router
+from omnicontacts.contacts.routes import router as contacts_router
+from omnicontacts.restapi.routing import AppState, Router, json_response
+from omnicontacts.settings import Settings
+from omnicontacts.storage import open_storage
+
+API_ROUTERS: list[Router] = [accounts_router, contacts_router]
+
+
+async def _not_found(request: Request) -> Response:
+    return json_response(b'{"success":false,"error":"Resource not found"}', 404)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage = await open_storage(settings)
+        app.state.omni = AppState(settings=settings, storage=storage)
+        try:
+            yield
+        finally:
+            await storage.close()
+
+    app = FastAPI(title="omnicontacts", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    for router in API_ROUTERS:
+        for endpoint in router.endpoints:
+            app.router.routes.append(endpoint.route("/api/v1/"))
+    for endpoint in accounts_root_router.endpoints:
+        app.router.routes.append(endpoint.route("/api/"))
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+    app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory`: each worker process reads the same environment."""
+    return create_app(Settings())

@@ -1,0 +1,117 @@
+"""The `omnicontacts` command: serve, admin, demo, db."""
+
+import asyncio
+import os
+
+import typer
+import uvicorn
+
+from omnicontacts.settings import Settings
+
+cli = typer.Typer(help="omnicontacts: a Rocket.Chat-compatible omnichannel contact book.", no_args_is_help=True)
+admin_cli = typer.Typer(help="Manage administrators.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli.add_typer(admin_cli, name="admin")
+cli.add_typer(db_cli, name="db")
+
+DatabaseUrl = typer.Option(None, "--database-url", help="sqlite:///file.db or postgresql://... (env DATABASE_URL)")
+
+
+def _settings(database_url: str | None) -> Settings:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    return Settings()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", envvar="HOST"),
+    port: int = typer.Option(3000, "--port", envvar="PORT"),
+    database_url: str | None = DatabaseUrl,
+    workers: int = typer.Option(1, "--workers", envvar="WORKERS", min=1),
+) -> None:
+    """Run pending migrations, create the admin from ADMIN_USERNAME/ADMIN_PASS if no user exists, serve."""
+    from omnicontacts.bootstrap import prepare_database
+
+    settings = _settings(database_url)
+    prepare_database(settings)
+    uvicorn.run(
+        "omnicontacts.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+    )
+
+
+@admin_cli.command("create")
+def admin_create(
+    username: str = typer.Option(..., "--username"),
+    password: str = typer.Option(..., "--password"),
+    email: str | None = typer.Option(None, "--email"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Create an administrator account."""
+    from omnicontacts.accounts import service
+    from omnicontacts.bootstrap import prepare_database
+    from omnicontacts.restapi.errors import ApiError
+    from omnicontacts.storage import open_storage
+
+    settings = _settings(database_url)
+    prepare_database(settings)
+
+    async def create() -> None:
+        storage = await open_storage(settings)
+        try:
+            async with storage.transaction() as conn:
+                await service.create_user(
+                    conn,
+                    username=username,
+                    password=password,
+                    email=email,
+                    name=username,
+                    roles=["admin", "user"],
+                    rounds=settings.bcrypt_rounds,
+                    verified=True,
+                )
+        finally:
+            await storage.close()
+
+    try:
+        asyncio.run(create())
+    except ApiError as error:
+        typer.echo(f"error: {error.body()['error']}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"created admin {username}")
+
+
+@cli.command()
+def demo(
+    database_url: str | None = DatabaseUrl,
+    contacts: int = typer.Option(40, "--contacts", help="How many demo contacts to create."),
+) -> None:
+    """Fill the database with demo contacts over several channels, with closed conversations."""
+    from omnicontacts.bootstrap import prepare_database
+    from omnicontacts.demo import fill_demo_data
+
+    settings = _settings(database_url)
+    prepare_database(settings)
+    created = asyncio.run(fill_demo_data(settings, contacts))
+    typer.echo(f"demo data: {created} contacts created" if created else "demo data already present")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
+    """Apply pending migrations and seed missing defaults."""
+    from omnicontacts.bootstrap import prepare_database
+
+    prepare_database(_settings(database_url))
+    typer.echo("database is up to date")
+
+
+def main() -> None:
+    cli()

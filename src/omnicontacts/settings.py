@@ -1,0 +1,27 @@
+"""Process configuration, read from the environment (Rocket.Chat's variable names where they exist)."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = "sqlite:///omnicontacts.db"
+    # PostgreSQL only: keep every table in this schema (created if missing). Lets several
+    # deployments, or test runs, share one database without seeing each other's rows.
+    database_schema: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 1
+
+    admin_username: str | None = None
+    admin_pass: str | None = None
+    admin_email: str | None = None
+
+    # Rocket.Chat's default cost is 10; tests lower it to keep the suite fast.
+    bcrypt_rounds: int = 10
+    db_pool_size: int = 10
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
