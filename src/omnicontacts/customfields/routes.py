@@ -1,0 +1,5 @@
+"""HTTP side of livechat custom field definitions (livechat/custom-fields*)."""
+
+from omnicontacts.restapi.routing import Router
+
+router = Router()
