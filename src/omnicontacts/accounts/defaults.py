@@ -80,6 +80,7 @@ PERMISSIONS: dict[str, list[str]] = {
     "view-d-room": ["admin", "user", "bot", "app", "guest"],
     "view-c-room": ["admin", "user", "bot", "app", "anonymous"],
     "view-room-administration": ["admin"],
+    "view-statistics": ["admin"],
     "api-bypass-rate-limit": ["admin", "bot", "app"],
 }
 

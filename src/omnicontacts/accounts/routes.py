@@ -7,7 +7,7 @@ from starlette.responses import Response
 from omnicontacts import __version__, jsonutil
 from omnicontacts.accounts import repository, service
 from omnicontacts.accounts.passwords import hash_login_token
-from omnicontacts.restapi.errors import Failure, Forbidden, RawError
+from omnicontacts.restapi.errors import Failure, Forbidden, MeteorError, RawError
 from omnicontacts.restapi.routing import RequestContext, Router, json_response
 from omnicontacts.timeutil import now_iso
 
@@ -18,7 +18,8 @@ root_router = Router()
 # The Rocket.Chat release whose REST behaviour we follow; clients probe it through /api/info.
 COMPATIBLE_VERSION = "7.10.0"
 
-LOGIN_FAILED = {"status": "error", "error": "Unauthorized", "message": "Unauthorized"}
+# Wrong password and unknown user answer alike, so the reply never tells which usernames exist.
+LOGIN_FAILED = {"success": False, "error": "Unauthorized", "status": "error", "message": "Unauthorized"}
 
 
 def _login_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -49,13 +50,16 @@ async def login(ctx: RequestContext) -> Response:
     if isinstance(password, dict) and isinstance(password.get("digest"), str):
         password, is_digest = password["digest"], True
     if (username is None and email is None) or not isinstance(password, str):
-        raise RawError(400, {"status": "error", "error": "Match error", "message": "Match failed"})
+        raise RawError(401, LOGIN_FAILED)
     result = await service.login(ctx.conn, username=username, email=email, password=password, is_digest=is_digest)
     if result is None:
         raise RawError(401, LOGIN_FAILED)
     user, token = result
-    me = {**service.public_user(user), "email": (user.get("emails") or [{}])[0].get("address")}
-    body_out = {"status": "success", "data": {"userId": user["_id"], "authToken": token, "me": me}}
+    body_out = {
+        "status": "success",
+        "data": {"userId": user["_id"], "authToken": token, "me": service.user_info(user)},
+        "success": True,
+    }
     return json_response(jsonutil.dumps(body_out))
 
 
@@ -73,12 +77,7 @@ async def me(ctx: RequestContext) -> dict[str, Any]:
     doc = await repository.find_user_doc(ctx.conn, ctx.user_required.id)
     if doc is None:
         raise Failure("User not found.")
-    info = service.public_user(doc)
-    emails = doc.get("emails") or []
-    if emails:
-        info["email"] = emails[0]["address"]
-    info["settings"] = {"preferences": {}}
-    return info
+    return service.user_info(doc)
 
 
 USERS_CREATE_SCHEMA = {
@@ -103,8 +102,11 @@ USERS_CREATE_SCHEMA = {
 }
 
 
-@router.post("users.create", permissions=("create-user",), body=USERS_CREATE_SCHEMA)
+@router.post("users.create", body=USERS_CREATE_SCHEMA)
 async def users_create(ctx: RequestContext) -> dict[str, Any]:
+    # Rocket.Chat checks this permission inside the handler, with its own error.
+    if not ctx.has_permission("create-user"):
+        raise MeteorError("error-action-not-allowed", "Adding user is not allowed")
     body = ctx.params
     async with ctx.conn.transaction():
         doc = await service.create_user(
@@ -123,7 +125,6 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
 
 @router.post(
     "users.delete",
-    permissions=("delete-user",),
     body={
         "type": "object",
         "properties": {
@@ -135,13 +136,20 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
     },
 )
 async def users_delete(ctx: RequestContext) -> None:
+    if not ctx.has_permission("delete-user"):
+        raise RawError(401, {"success": False, "error": "unauthorized"})
     user_id = ctx.params.get("userId")
-    if user_id is None and ctx.params.get("username"):
-        found = await repository.find_user_by_username(ctx.conn, ctx.params["username"])
+    username = ctx.params.get("username")
+    if not user_id and not username:
+        raise MeteorError("error-user-param-not-provided", 'The required "userId" or "username" param was not provided')
+    if not user_id:
+        found = await repository.find_user_by_username(ctx.conn, str(username))
         user_id = found["_id"] if found else None
     async with ctx.conn.transaction():
         if not user_id or not await repository.delete_user(ctx.conn, user_id):
-            raise Failure("User not found.")
+            raise MeteorError(
+                "error-invalid-user", 'The required "userId" or "username" param provided does not match any users'
+            )
     return None
 
 
@@ -194,29 +202,21 @@ async def permissions_list_all(ctx: RequestContext) -> dict[str, Any]:
     return {"update": [jsonutil.loads(row["doc"]) for row in rows], "remove": []}
 
 
-PERMISSIONS_UPDATE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "permissions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "_id": {"type": "string"},
-                    "roles": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                },
-                "required": ["_id", "roles"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["permissions"],
-    "additionalProperties": False,
-}
+def _valid_permission_changes(body: dict[str, Any]) -> bool:
+    changes = body.get("permissions")
+    return isinstance(changes, list) and all(
+        isinstance(change, dict)
+        and isinstance(change.get("_id"), str)
+        and isinstance(change.get("roles"), list)
+        and all(isinstance(role, str) for role in change["roles"])
+        for change in changes
+    )
 
 
-@router.post("permissions.update", permissions=("access-permissions",), body=PERMISSIONS_UPDATE_SCHEMA)
+@router.post("permissions.update", permissions=("access-permissions",))
 async def permissions_update(ctx: RequestContext) -> dict[str, Any]:
+    if not _valid_permission_changes(ctx.params):
+        raise _failure("Invalid body params", "error-invalid-body-params")
     changes: list[dict[str, Any]] = ctx.params["permissions"]
     async with ctx.conn.transaction():
         known_roles = await repository.role_ids(ctx.conn)
@@ -227,7 +227,8 @@ async def permissions_update(ctx: RequestContext) -> dict[str, Any]:
                 raise _failure("Invalid permission", "error-invalid-permission")
             if any(role not in known_roles for role in change["roles"]):
                 raise _failure("Invalid role", "error-invalid-role")
-            docs.append({**doc, "roles": change["roles"], "_updatedAt": now_iso()})
+            roles = list(dict.fromkeys(change["roles"]))
+            docs.append({**doc, "roles": roles, "_updatedAt": now_iso()})
         for doc in docs:
             await repository.save_permission(ctx.conn, doc)
         await repository.bump_config_version(ctx.conn)
@@ -246,7 +247,7 @@ async def settings_get(ctx: RequestContext) -> dict[str, Any]:
         raise Forbidden()
     doc = await repository.find_setting(ctx.conn, ctx.path["setting_id"])
     if doc is None:
-        raise Failure("Setting not found")
+        raise RawError(400, {"success": False})
     return {"_id": doc["_id"], "value": doc["value"]}
 
 
@@ -262,12 +263,12 @@ def _coerce_setting(kind: str, value: Any) -> Any:
 async def settings_set(ctx: RequestContext) -> None:
     if not ctx.has_permission("edit-privileged-setting"):
         raise Forbidden()
-    if "value" not in ctx.params:
-        raise _failure("Match error: Missing key 'value'", "invalid-params")
+    if not isinstance(ctx.params, dict) or "value" not in ctx.params:
+        raise RawError(400, {"success": False})
     async with ctx.conn.transaction():
         doc = await repository.find_setting(ctx.conn, ctx.path["setting_id"])
         if doc is None:
-            raise Failure("Setting not found")
+            raise RawError(400, {"success": False})
         doc["value"] = _coerce_setting(doc.get("type", ""), ctx.params["value"])
         doc["_updatedAt"] = now_iso()
         await repository.save_setting(ctx.conn, doc)
@@ -277,7 +278,15 @@ async def settings_set(ctx: RequestContext) -> None:
 
 @root_router.get("info", auth=False)
 async def server_info(ctx: RequestContext) -> dict[str, Any]:
-    info: dict[str, Any] = {"version": COMPATIBLE_VERSION}
-    if ctx.user is not None:
-        info["info"] = {"version": COMPATIBLE_VERSION, "omnicontacts": __version__}
-    return info
+    """Anonymous callers learn the major.minor version only; admins get the build details too."""
+    if ctx.has_permission("view-statistics"):
+        return {
+            "version": COMPATIBLE_VERSION,
+            "info": {
+                "version": COMPATIBLE_VERSION,
+                "build": {"omnicontacts": __version__},
+                "commit": {},
+                "marketplaceApiVersion": "1.0.0",
+            },
+        }
+    return {"version": COMPATIBLE_VERSION.rsplit(".", 1)[0]}

@@ -10,23 +10,6 @@ from omnicontacts.restapi.errors import MeteorError
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
-# What clients see of a user: everything in the document (secrets live in their own columns).
-PUBLIC_INFO_FIELDS = (
-    "_id",
-    "username",
-    "name",
-    "status",
-    "statusText",
-    "active",
-    "type",
-    "roles",
-    "utcOffset",
-    "emails",
-    "createdAt",
-    "_updatedAt",
-    "lastLogin",
-)
-
 
 async def seed_defaults(conn: Connection) -> None:
     """Roles, permissions and settings that are missing get Rocket.Chat's defaults."""
@@ -206,4 +189,46 @@ async def set_roles(
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: doc[key] for key in PUBLIC_INFO_FIELDS if key in doc}
+    """A user as other users see it: the document without its `services`."""
+    return {key: value for key, value in doc.items() if key != "services"}
+
+
+DEFAULT_PREFERENCES: dict[str, Any] = {
+    "language": "en",
+    "newRoomNotification": "door",
+    "newMessageNotification": "chime",
+    "useEmojis": True,
+    "convertAsciiEmoji": True,
+    "saveMobileBandwidth": True,
+    "collapseMediaByDefault": False,
+    "autoImageLoad": True,
+    "emailNotificationMode": "mentions",
+    "unreadAlert": True,
+    "notificationsSoundVolume": 100,
+    "omnichannelTranscriptEmail": False,
+    "desktopNotifications": "all",
+    "pushNotifications": "all",
+    "enableAutoAway": True,
+    "idleTimeLimit": 300,
+    "sidebarShowUnread": False,
+    "sidebarSortby": "activity",
+    "sidebarViewMode": "medium",
+    "sidebarDisplayAvatar": True,
+    "sidebarGroupByType": True,
+    "muteFocusedConversations": True,
+    "notifyCalendarEvents": True,
+}
+
+
+def user_info(doc: dict[str, Any], site_url: str = "") -> dict[str, Any]:
+    """What `me` and a login's `data.me` show of the caller: never a secret."""
+    info = {key: value for key, value in doc.items() if key != "services"}
+    verified = [email["address"] for email in doc.get("emails") or [] if email.get("verified")]
+    if verified:
+        info["email"] = verified[0]
+    user_preferences = (doc.get("settings") or {}).get("preferences") or {}
+    info["settings"] = {"profile": {}, "preferences": {**DEFAULT_PREFERENCES, **user_preferences}}
+    info["avatarUrl"] = f"{site_url}/avatar/{doc.get('username', '')}"
+    info["isOAuthUser"] = False
+    info["services"] = {"password": {"exists": True}}
+    return info
