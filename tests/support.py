@@ -25,11 +25,36 @@ ADMIN_PASSWORD = "admin.test.password"
 USER_PASSWORD = "rocket.chat"
 POSTGRES_URL_VARIABLE = "OMNICONTACTS_TEST_POSTGRES_URL"
 
+# The bodies every endpoint answers for a missing permission and for missing credentials.
+FORBIDDEN = {
+    "success": False,
+    "error": "User does not have the permissions required for this action [error-unauthorized]",
+}
+LOGGED_OUT = {
+    "success": False,
+    "error": "You must be logged in to do this.",
+    "status": "error",
+    "message": "You must be logged in to do this.",
+}
+
 # Rows every test starts without; accounts keep only the admin, config returns to defaults.
 DATA_TABLES = (
-    "contact_events", "contact_channels", "contact_emails", "contact_phones", "contacts",
-    "visitor_emails", "visitor_phones", "visitors", "rooms", "messages", "subscriptions", "inquiries",
-    "custom_fields", "permissions", "settings", "roles",
+    "contact_events",
+    "contact_channels",
+    "contact_emails",
+    "contact_phones",
+    "contacts",
+    "visitor_emails",
+    "visitor_phones",
+    "visitors",
+    "rooms",
+    "messages",
+    "subscriptions",
+    "inquiries",
+    "custom_fields",
+    "permissions",
+    "settings",
+    "roles",
 )
 
 
@@ -72,8 +97,13 @@ class Api:
 
     def create_user(self, username: str | None = None, **extra: Any) -> dict[str, Any]:
         username = username or f"user.{secrets.token_hex(4)}"
-        body = {"email": f"{username}@example.com", "name": username, "username": username,
-                "password": USER_PASSWORD, **extra}
+        body = {
+            "email": f"{username}@example.com",
+            "name": username,
+            "username": username,
+            "password": USER_PASSWORD,
+            **extra,
+        }
         response = self.post("users.create", body)
         assert response.status_code == 200, response.text
         return response.json()["user"]  # type: ignore[no-any-return]
@@ -128,8 +158,9 @@ class _ServerThread:
 
 def _start(settings: Settings) -> tuple[_ServerThread, str]:
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

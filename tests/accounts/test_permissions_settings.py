@@ -4,12 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Api, RunningServer, _start
-
-FORBIDDEN = {
-    "success": False,
-    "error": "User does not have the permissions required for this action [error-unauthorized]",
-}
+from tests.support import FORBIDDEN, Api, RunningServer, _start
 
 
 def test_list_all(api: Api) -> None:

@@ -3,18 +3,7 @@
 from typing import Any
 
 from tests.factories import contact_doc, store
-from tests.support import Api, RunningServer
-
-FORBIDDEN = {
-    "success": False,
-    "error": "User does not have the permissions required for this action [error-unauthorized]",
-}
-LOGGED_OUT = {
-    "success": False,
-    "error": "You must be logged in to do this.",
-    "status": "error",
-    "message": "You must be logged in to do this.",
-}
+from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
 
 
 def seed_example_contact() -> dict[str, Any]:
