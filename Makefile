@@ -1,0 +1,27 @@
+# uv is the only tool needed up front; it is installed with pip when missing.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: setup serve test lint typecheck bench
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+# Demo data on the embedded SQLite default, then the server on http://127.0.0.1:3000
+serve: setup
+	$(UV) run omnicontacts demo
+	$(UV) run omnicontacts serve
+
+# The whole suite on SQLite; on PostgreSQL too when OMNICONTACTS_TEST_POSTGRES_URL is set.
+test: setup
+	$(UV) run pytest
+
+lint: setup
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+
+typecheck: setup
+	$(UV) run mypy
+
+bench: setup
+	$(UV) run python -m bench.run
