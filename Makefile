@@ -17,8 +17,8 @@ test: setup
 	$(UV) run pytest
 
 lint: setup
-	$(UV) run ruff check src tests bench
-	$(UV) run ruff format --check src tests bench
+	$(UV) run ruff check
+	$(UV) run ruff format --check
 
 typecheck: setup
 	$(UV) run mypy
