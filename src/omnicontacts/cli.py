@@ -18,9 +18,7 @@ DatabaseUrl = typer.Option(None, "--database-url", help="sqlite:///file.db or po
 
 
 def _settings(database_url: str | None) -> Settings:
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    return Settings()
+    return Settings(database_url=database_url) if database_url else Settings()
 
 
 @cli.command()
@@ -35,6 +33,8 @@ def serve(
 
     settings = _settings(database_url)
     prepare_database(settings)
+    # Worker processes build their app from the environment, so hand the choice on that way.
+    os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run(
         "omnicontacts.app:app_from_environment",
         factory=True,
