@@ -170,3 +170,175 @@ async def history_page(
 async def history_total(conn: Connection, contact_id: str, *, source: str | None) -> int:
     where, extra = _history_filter(source)
     return int(await conn.fetchval(f"SELECT count(*) FROM rooms WHERE {where}", contact_id, *extra))
+
+
+# --- contacts.search ---------------------------------------------------------------------------
+
+SEARCH_SORT_COLUMNS = {
+    "name": "name",
+    "_id": "id",
+    "createdAt": "created_at",
+    "_updatedAt": "updated_at",
+    "lastChat.ts": "last_chat_ts",
+    "unknown": "unknown",
+}
+SEARCH_NULLABLE = frozenset({"name", "last_chat_ts", "unknown"})
+# FTS5's trigram index can only answer a substring of at least three characters.
+TRIGRAM_MIN = 3
+
+
+def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[Any]]:
+    """WHERE clause and parameters for a lower-cased literal substring `term` ('' = everything).
+
+    PostgreSQL: a LIKE that the pg_trgm GIN index on `search_text` serves. SQLite: the FTS5
+    trigram table finds candidate rows for terms of three characters or more, and the LIKE on
+    the row itself keeps the answer exact; shorter terms fall back to a LIKE scan.
+    """
+    where = "enabled AND unknown = $1"
+    args: list[Any] = [unknown]
+    if not term:
+        return where, args
+    if SEARCH_SEPARATOR in term:
+        # The separator only joins fields; a term holding it would match across two of them.
+        return "1 = 0", []
+    args.append(like_pattern(term))
+    if dialect == "sqlite" and len(term) >= TRIGRAM_MIN:
+        phrase = '"' + term.replace('"', '""') + '"'
+        args.append(phrase)
+        return (
+            where + " AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH $3)"
+            " AND search_text LIKE $2 ESCAPE '\\'",
+            args,
+        )
+    return where + " AND search_text LIKE $2 ESCAPE '\\'", args
+
+
+async def search_page(
+    conn: Connection, *, term: str, unknown: bool, sort: dict[str, int] | None, offset: int, count: int
+) -> list[dict[str, Any]]:
+    where, args = _search_filter(conn.dialect, term, unknown)
+    order = order_by(sort, SEARCH_SORT_COLUMNS, "name ASC NULLS FIRST, id ASC", nullable=SEARCH_NULLABLE)
+    rows = await conn.fetch(f"SELECT doc FROM contacts WHERE {where} {order} {limit_offset(count, offset)}", *args)
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def search_total(conn: Connection, *, term: str, unknown: bool) -> int:
+    where, args = _search_filter(conn.dialect, term, unknown)
+    return int(await conn.fetchval(f"SELECT count(*) FROM contacts WHERE {where}", *args))
+
+
+# --- contacts.checkExistence: exact equality, enabled or not -------------------------------------
+
+
+async def id_exists(conn: Connection, contact_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM contacts WHERE id = $1", contact_id))
+
+
+async def email_exists(conn: Connection, address: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM contact_emails WHERE address = $1 LIMIT 1", address))
+
+
+async def phone_exists(conn: Connection, phone: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM contact_phones WHERE phone = $1 LIMIT 1", phone))
+
+
+# --- channels ----------------------------------------------------------------------------------
+
+
+async def find_contact_id_by_association(
+    conn: Connection, visitor_id: str, source_type: str, source_id: str | None
+) -> str | None:
+    """The contact holding a channel for this visitor and source (the id only when given)."""
+    sql = "SELECT contact_id FROM contact_channels WHERE visitor_id = $1 AND source_type = $2"
+    args: list[Any] = [visitor_id, source_type]
+    if source_id:
+        sql += " AND source_id = $3"
+        args.append(source_id)
+    value = await conn.fetchval(sql + " ORDER BY contact_id LIMIT 1", *args)
+    return None if value is None else str(value)
+
+
+# --- counters kept as settings (Resolved_Conflicts_Count) --------------------------------------
+
+
+async def increment_setting(conn: Connection, setting_id: str, by: int, now: str) -> int | None:
+    """Add `by` to a numeric setting under a row lock; answer the new value (None: no setting)."""
+    suffix = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    text = await conn.fetchval("SELECT doc FROM settings WHERE id = $1" + suffix, setting_id)
+    if text is None:
+        return None
+    doc = jsonutil.loads(text)
+    current = doc.get("value")
+    value = (current if isinstance(current, int) and not isinstance(current, bool) else 0) + by
+    doc["value"] = value
+    doc["_updatedAt"] = now
+    await conn.execute(
+        "UPDATE settings SET value = $2, doc = $3 WHERE id = $1",
+        setting_id,
+        jsonutil.dumps_str(value),
+        jsonutil.dumps_str(doc),
+    )
+    return value
+
+
+# --- used by the contact lifecycle ---------------------------------------------------------------
+
+
+def _placeholders(start: int, count: int) -> str:
+    return ", ".join(f"${index}" for index in range(start, start + count))
+
+
+async def find_preregistered_contact(
+    conn: Connection, emails: list[str], phones: list[str], *, for_update: bool = False
+) -> dict[str, Any] | None:
+    """The oldest enabled pre-registered contact with exactly one of these emails or phones."""
+    if not emails and not phones:
+        return None
+    matches = []
+    if emails:
+        matches.append(
+            f"id IN (SELECT contact_id FROM contact_emails WHERE address IN ({_placeholders(1, len(emails))}))"
+        )
+    if phones:
+        start = len(emails) + 1
+        matches.append(
+            f"id IN (SELECT contact_id FROM contact_phones WHERE phone IN ({_placeholders(start, len(phones))}))"
+        )
+    sql = (
+        f"SELECT id FROM contacts WHERE pre_registration AND enabled AND ({' OR '.join(matches)}) "
+        "ORDER BY created_at, id LIMIT 1"
+    )
+    contact_id = await conn.fetchval(sql, *emails, *phones)
+    return None if contact_id is None else await find_doc(conn, str(contact_id), for_update=for_update)
+
+
+async def contacts_of_visitor(conn: Connection, visitor_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
+    """Every enabled contact with a channel of this visitor, over any source."""
+    suffix = " FOR UPDATE" if for_update and conn.dialect == "postgresql" else ""
+    rows = await conn.fetch(
+        "SELECT doc FROM contacts WHERE enabled AND id IN "
+        "(SELECT contact_id FROM contact_channels WHERE visitor_id = $1) ORDER BY created_at, id" + suffix,
+        visitor_id,
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def channel_is_blocked(conn: Connection, visitor_id: str, source_type: str, source_id: str | None) -> bool:
+    sql = "SELECT 1 FROM contact_channels WHERE visitor_id = $1 AND source_type = $2 AND blocked"
+    args: list[Any] = [visitor_id, source_type]
+    if source_id:
+        sql += " AND source_id = $3"
+        args.append(source_id)
+    return bool(await conn.fetchval(sql + " LIMIT 1", *args))
+
+
+async def events_page(conn: Connection, contact_id: str, *, offset: int, count: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        f"SELECT doc FROM contact_events WHERE contact_id = $1 ORDER BY ts DESC, id DESC {limit_offset(count, offset)}",
+        contact_id,
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def events_total(conn: Connection, contact_id: str) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM contact_events WHERE contact_id = $1", contact_id))

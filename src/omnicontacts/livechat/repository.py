@@ -250,10 +250,19 @@ async def insert_subscription(conn: Connection, doc: dict[str, Any]) -> None:
     )
 
 
+async def save_subscription(conn: Connection, doc: dict[str, Any]) -> None:
+    await conn.execute("UPDATE subscriptions SET doc = $2 WHERE id = $1", doc["_id"], jsonutil.dumps_str(doc))
+
+
 async def find_subscription(conn: Connection, room_id: str, user_id: str) -> dict[str, Any] | None:
     return _loads(
         await conn.fetchval("SELECT doc FROM subscriptions WHERE rid = $1 AND user_id = $2", room_id, user_id)
     )
+
+
+async def room_subscriptions(conn: Connection, room_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT doc FROM subscriptions WHERE rid = $1 ORDER BY id", room_id)
+    return [jsonutil.loads(row["doc"]) for row in rows]
 
 
 # --- inquiries ---------------------------------------------------------------------------------
@@ -293,3 +302,53 @@ async def delete_inquiry_by_room(conn: Connection, room_id: str) -> None:
 
 async def delete_subscriptions_by_room(conn: Connection, room_id: str) -> None:
     await conn.execute("DELETE FROM subscriptions WHERE rid = $1", room_id)
+
+
+# --- used by the contacts family ---
+# Renames that follow a contact or visitor name change, and the lookup contacts.block needs.
+# Documents are rewritten in Python so their key order stays as stored.
+
+
+def _rooms_of_visitors_sql(count: int) -> str:
+    placeholders = ", ".join(f"${index}" for index in range(1, count + 1))
+    return f"SELECT id FROM rooms WHERE visitor_id IN ({placeholders})"
+
+
+async def find_rooms_by_contact(conn: Connection, contact_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT doc FROM rooms WHERE contact_id = $1 AND t = 'l' ORDER BY id", contact_id)
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def find_open_room_by_association(
+    conn: Connection, visitor_id: str, source_type: str, source_id: str | None
+) -> dict[str, Any] | None:
+    """The open room of one contact channel: visitor + source type (+ source id when given)."""
+    sql = "SELECT doc FROM rooms WHERE visitor_id = $1 AND open AND source_type = $2"
+    args: list[Any] = [visitor_id, source_type.lower()]
+    if source_id:
+        sql += " AND source_id = $3"
+        args.append(source_id)
+    return _loads(await conn.fetchval(sql + " ORDER BY ts DESC, id DESC LIMIT 1", *args))
+
+
+async def _set_doc_keys(conn: Connection, table: str, rows: list[Any], change: dict[str, Any]) -> None:
+    """Set top-level keys in each row's document (`table` is one of our own names)."""
+    for row in rows:
+        doc = jsonutil.loads(row["doc"])
+        doc.update(change)
+        await conn.execute(f"UPDATE {table} SET doc = $2 WHERE id = $1", row["id"], jsonutil.dumps_str(doc))
+
+
+async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
+    """`name` and `fname` of every subscription to a room of these visitors (the room's `v._id`)."""
+    if visitor_ids:
+        sql = f"SELECT id, doc FROM subscriptions WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
+        await _set_doc_keys(
+            conn, "subscriptions", list(await conn.fetch(sql, *visitor_ids)), {"name": name, "fname": name}
+        )
+
+
+async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
+    if visitor_ids:
+        sql = f"SELECT id, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
+        await _set_doc_keys(conn, "inquiries", list(await conn.fetch(sql, *visitor_ids)), {"name": name})
