@@ -105,9 +105,7 @@ def room_doc(
         room["open"] = True
         room["waitingResponse"] = True
     else:
-        room.update(
-            {"closedAt": now, "closer": "user", "closedBy": {"_id": "agent-1", "username": "agent"}}
-        )
+        room.update({"closedAt": now, "closer": "user", "closedBy": {"_id": "agent-1", "username": "agent"}})
     return room
 
 

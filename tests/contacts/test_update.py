@@ -251,8 +251,14 @@ def test_concurrent_updates_keep_both_fields(api: Api, server: RunningServer) ->
         {"contactId": contact_id, "phones": [f"{index}"]} for index in range(5)
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = list(pool.map(lambda body: api.as_user(dict(api.client.headers)).post(
-            "omnichannel/contacts.update", body).status_code, bodies))
+        statuses = list(
+            pool.map(
+                lambda body: (
+                    api.as_user(dict(api.client.headers)).post("omnichannel/contacts.update", body).status_code
+                ),
+                bodies,
+            )
+        )
 
     assert statuses == [200] * 10
     contact = find_contact(server, contact_id)
