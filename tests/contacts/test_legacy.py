@@ -1,0 +1,279 @@
+"""The legacy visitor endpoints: GET/POST omnichannel/contact and GET omnichannel/contact.search
+(spec §2.1-§2.3). They validate with Meteor's check(), so errors read "Match error: ..."."""
+
+from typing import Any
+
+import pytest
+
+from tests.contacts.conversations import (
+    build_conversation,
+    create_custom_field,
+    find_inquiry,
+    find_room,
+    find_subscription,
+    find_visitor,
+)
+from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
+
+
+def register(api: Api, body: Any) -> Any:
+    return api.post("omnichannel/contact", body)
+
+
+def match_error(text: str) -> dict[str, Any]:
+    return {"success": False, "error": f"Match error: {text}"}
+
+
+class TestRegister:
+    def test_creates_a_visitor(self, api: Api, server: RunningServer) -> None:
+        body = {"token": "tok-1", "name": "Guest One", "email": " Guest@Example.COM ", "phone": "+1 555"}
+
+        response = register(api, body)
+
+        assert response.status_code == 200
+        payload = response.json()
+        assert list(payload) == ["contact", "success"]
+        visitor = find_visitor(server, payload["contact"])
+        assert visitor is not None
+        assert list(visitor) == [
+            "_id", "username", "ts", "token", "_updatedAt", "name", "livechatData", "phone", "visitorEmails",
+        ]  # fmt: skip
+        count = api.get("settings/Livechat_guest_count").json()["value"]
+        assert visitor["username"] == f"guest-{count}"
+        assert visitor["token"] == "tok-1"
+        assert visitor["name"] == "Guest One"
+        assert visitor["livechatData"] == {}
+        assert visitor["phone"] == [{"phoneNumber": "+1 555"}]
+        assert visitor["visitorEmails"] == [{"address": "guest@example.com"}]
+        second = find_visitor(server, register(api, {"token": "tok-2", "name": "Two"}).json()["contact"])
+        assert second is not None and second["username"] == f"guest-{count + 1}"
+
+    def test_a_given_username_is_kept(self, api: Api, server: RunningServer) -> None:
+        visitor_id = register(api, {"token": "t", "name": "n", "username": "chosen"}).json()["contact"]
+
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None and visitor["username"] == "chosen"
+
+    def test_same_token_updates_and_unsets(self, api: Api, server: RunningServer) -> None:
+        agent = api.create_user(roles=["user", "livechat-agent"])
+        first = {
+            "token": "t",
+            "name": "A",
+            "email": "a@x.io",
+            "phone": "1",
+            "contactManager": {"username": agent["username"]},
+        }
+        visitor_id = register(api, first).json()["contact"]
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None and visitor["contactManager"] == {"username": agent["username"]}
+
+        second = register(api, {"token": "t", "name": "B", "email": "", "phone": ""}).json()["contact"]
+
+        assert second == visitor_id
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None
+        assert visitor["name"] == "B"
+        for key in ("phone", "visitorEmails", "contactManager"):
+            assert key not in visitor
+
+    def test_omitted_phone_is_kept(self, api: Api, server: RunningServer) -> None:
+        visitor_id = register(api, {"token": "t", "name": "A", "phone": "1"}).json()["contact"]
+
+        register(api, {"token": "t", "name": "A", "phone": None})
+
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None and visitor["phone"] == [{"phoneNumber": "1"}]
+
+    def test_a_visitor_with_the_same_email_takes_the_new_token(self, api: Api, server: RunningServer) -> None:
+        visitor_id = register(api, {"token": "old", "name": "A", "email": "same@x.io"}).json()["contact"]
+
+        again = register(api, {"token": "new", "name": "A2", "email": "SAME@x.io"}).json()["contact"]
+
+        assert again == visitor_id
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None and visitor["token"] == "new"
+
+    def test_rooms_inquiries_and_subscriptions_follow_the_name(self, api: Api, server: RunningServer) -> None:
+        conversation = build_conversation(server, name="Before", rooms=(False, True))
+        body = {"token": conversation.visitor["token"], "name": "After"}
+
+        assert register(api, body).json()["contact"] == conversation.visitor["_id"]
+
+        for room in conversation.rooms:
+            stored = find_room(server, room["_id"])
+            assert stored is not None and stored["fname"] == "After"
+            subscription = find_subscription(server, room["_id"])
+            assert subscription is not None and (subscription["name"], subscription["fname"]) == ("After", "After")
+        inquiry = find_inquiry(server, conversation.rooms[1]["_id"])
+        assert inquiry is not None and inquiry["name"] == "After"
+
+    def test_custom_fields(self, api: Api, server: RunningServer) -> None:
+        create_custom_field(api, "cf1", "Custom Field 1", required=True, regexp="^[0-9]+$")
+
+        missing = register(api, {"token": "t", "name": "A"})
+        assert missing.status_code == 400
+        assert missing.json() == {"success": False, "error": "Invalid value for Custom Field 1 field"}
+
+        visitor_id = register(api, {"token": "t", "name": "A", "customFields": {"cf1": " 7 ", "other": "x"}}).json()[
+            "contact"
+        ]
+        visitor = find_visitor(server, visitor_id)
+        assert visitor is not None and visitor["livechatData"] == {"cf1": "7"}
+
+    @pytest.mark.parametrize(
+        ("manager", "error"),
+        [("nobody", "error-contact-manager-not-found"), ("user", "error-invalid-contact-manager")],
+    )
+    def test_contact_manager_errors(self, api: Api, manager: str, error: str) -> None:
+        username = api.create_user()["username"] if manager == "user" else manager
+
+        response = register(api, {"token": "t", "name": "A", "contactManager": {"username": username}})
+
+        assert response.status_code == 400
+        assert response.json() == {"success": False, "error": error, "errorType": error}
+
+    def test_empty_token(self, api: Api) -> None:
+        response = register(api, {"token": "", "name": "A"})
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "success": False,
+            "error": "error-invalid-contact-data",
+            "errorType": "error-invalid-contact-data",
+        }
+
+    @pytest.mark.parametrize(
+        ("body", "error"),
+        [
+            ({"name": "A"}, "Missing key 'token'"),
+            ({"token": "t"}, "Missing key 'name'"),
+            ({"token": "t", "name": 5}, "Expected string, got number in field name"),
+            ({"token": "t", "name": "A", "email": 5}, "Expected string, got number in field email"),
+            ({"token": "t", "name": "A", "customFields": "x"}, "Expected object, got string in field customFields"),
+            ({"token": "t", "name": "A", "contactManager": {}}, "Missing key 'username' in field contactManager"),
+            (
+                {"token": "t", "name": "A", "contactManager": {"username": None}},
+                "Expected string, got null in field contactManager.username",
+            ),
+            ({"token": "t", "name": "A", "foo": 1}, "Unknown key in field foo"),
+            ({"foo-bar": 1, "token": "t"}, "Unknown key in field foo-bar"),
+        ],
+    )
+    def test_match_errors(self, api: Api, body: dict[str, Any], error: str) -> None:
+        response = register(api, body)
+
+        assert response.status_code == 400
+        assert response.json() == match_error(error)
+
+    def test_nulls_are_accepted_for_optional_keys(self, api: Api) -> None:
+        body = {"token": "t", "name": "A", "_id": None, "email": None, "customFields": None, "contactManager": None}
+
+        assert register(api, body).status_code == 200
+
+
+class TestGet:
+    def test_an_enabled_visitor_without_its_token(self, api: Api, server: RunningServer) -> None:
+        conversation = build_conversation(server, rooms=())
+
+        response = api.get("omnichannel/contact", {"contactId": conversation.visitor["_id"]})
+
+        assert response.status_code == 200
+        expected = {key: value for key, value in conversation.visitor.items() if key != "token"}
+        assert response.json() == {"contact": expected, "success": True}
+
+    def test_unknown_is_null(self, api: Api) -> None:
+        assert api.get("omnichannel/contact", {"contactId": "nope"}).json() == {"contact": None, "success": True}
+
+    @pytest.mark.parametrize(
+        ("query", "error"),
+        [
+            ("", "Missing key 'contactId'"),
+            ("contactId=a&contactId=b", "Expected string, got object in field contactId"),
+            ("contactId=a&other=1", "Unknown key in field other"),
+        ],
+    )
+    def test_match_errors(self, api: Api, query: str, error: str) -> None:
+        response = api.raw("GET", f"/api/v1/omnichannel/contact?{query}")
+
+        assert response.status_code == 400
+        assert response.json() == match_error(error)
+
+
+class TestSearch:
+    @pytest.fixture
+    def visitors(self, api: Api) -> list[str]:
+        create_custom_field(api, "company", "Company", searchable=True)
+        create_custom_field(api, "secret", "Secret", searchable=False)
+        bodies = [
+            {
+                "token": "a",
+                "name": "A",
+                "email": "a@x.io",
+                "phone": "+1 (555)",
+                "customFields": {"company": "ACME Corp"},
+            },
+            {"token": "b", "name": "B", "email": "b@x.io", "phone": "777", "customFields": {"secret": "s3"}},
+        ]
+        return [register(api, body).json()["contact"] for body in bodies]
+
+    def search(self, api: Api, **params: Any) -> Any:
+        return api.get("omnichannel/contact.search", params)
+
+    @pytest.mark.parametrize(
+        ("params", "index"),
+        [
+            ({"email": "a@x.io"}, 0),
+            ({"phone": "+1 (555)"}, 0),
+            ({"email": "b@x.io", "phone": "777"}, 1),
+            ({"email": "a@x.io", "phone": "777"}, None),
+            ({"email": "A@X.IO"}, None),
+            ({"custom": '{"company":"acme"}'}, 0),
+            ({"custom": '{"company":"me c"}'}, 0),
+            ({"custom": '{"company":"a.*"}'}, None),
+            ({"custom": '{"company":"acme","other":"x"}', "email": "a@x.io"}, 0),
+            ({"custom": '{"secret":"s3"}'}, None),
+        ],
+    )
+    def test_criteria(self, api: Api, visitors: list[str], params: dict[str, Any], index: int | None) -> None:
+        response = self.search(api, **params)
+
+        assert response.status_code == 200
+        contact = response.json()["contact"]
+        if index is None:
+            assert contact is None
+        else:
+            assert contact["_id"] == visitors[index]
+            assert "token" not in contact
+
+    def test_errors(self, api: Api) -> None:
+        none = self.search(api)
+        assert none.status_code == 400
+        assert none.json() == {"success": False, "error": "[error-invalid-params]", "errorType": "error-invalid-params"}
+        bad = self.search(api, custom="{not json")
+        assert bad.json() == {
+            "success": False,
+            "error": "[error-invalid-params-custom]",
+            "errorType": "error-invalid-params-custom",
+        }
+        assert self.search(api, email="a@x.io", foo="1").json() == match_error("Unknown key in field foo")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("GET", "omnichannel/contact", {"contactId": "x"}),
+        ("POST", "omnichannel/contact", {"token": "t", "name": "n"}),
+        ("GET", "omnichannel/contact.search", {"email": "a@b"}),
+    ],
+)
+def test_permission_and_login(api: Api, anon: Api, method: str, path: str, payload: dict[str, Any]) -> None:
+    def call(client: Api) -> Any:
+        return client.get(path, payload) if method == "GET" else client.post(path, payload)
+
+    assert call(anon).json() == LOGGED_OUT
+    api.set_permission("view-l-room", [])
+
+    response = call(api)
+
+    assert response.status_code == 403
+    assert response.json() == FORBIDDEN
