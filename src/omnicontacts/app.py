@@ -11,6 +11,7 @@ from starlette.routing import Route
 from omnicontacts import __version__
 from omnicontacts.accounts.routes import root_router as accounts_root_router
 from omnicontacts.accounts.routes import router as accounts_router
+from omnicontacts.contacts.events_routes import router as contact_events_router
 from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.routes import router as livechat_router
@@ -18,7 +19,13 @@ from omnicontacts.restapi.routing import AppState, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 
-API_ROUTERS: list[Router] = [accounts_router, contacts_router, customfields_router, livechat_router]
+API_ROUTERS: list[Router] = [
+    accounts_router,
+    contacts_router,
+    contact_events_router,
+    customfields_router,
+    livechat_router,
+]
 
 
 async def _not_found(request: Request) -> Response:

@@ -1,0 +1,209 @@
+"""Visitors: the people on the widget side, known by the token their browser keeps.
+
+Registration upserts by token (then by phone, then by email, as Rocket.Chat does), merges what
+the visitor tells into their contacts, and applies registered visitor custom fields. Erasure
+removes every conversation of the visitor's contacts and disables them.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnicontacts import ids
+from omnicontacts.contacts import lifecycle
+from omnicontacts.livechat import match, repository
+from omnicontacts.livechat.custom_fields import apply_visitor_values
+from omnicontacts.restapi.errors import Failure, MeteorError
+from omnicontacts.storage import Connection
+from omnicontacts.timeutil import now_iso
+
+# Rocket.Chat's `validateEmail`: a local part, an @, and a dotted domain with a 2+ letter TLD.
+_EMAIL = re.compile(
+    r'^(([^<>()\[\]\\.,;:\s@"]+(\.[^<>()\[\]\\.,;:\s@"]+)*)|(".+"))@'
+    r"((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\])|(([a-zA-Z\-0-9]+\.)+[a-zA-Z]{2,}))$"
+)
+
+# What an erased visitor keeps: its id, `disabled` and `_updatedAt`.
+ERASED_FIELDS = (
+    "department",
+    "contactManager",
+    "token",
+    "visitorEmails",
+    "phone",
+    "name",
+    "livechatData",
+    "lastChat",
+    "ip",
+    "host",
+    "userAgent",
+    "username",
+    "ts",
+    "status",
+)
+
+REGISTRATION_KEYS = ("token", "name", "email", "department", "phone", "username", "customFields", "id")
+
+
+@dataclass
+class Registration:
+    token: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    username: str | None = None
+    department: str | None = None
+    visitor_id: str | None = None
+    custom_fields: list[lifecycle.CustomFieldValue] = field(default_factory=list)
+
+
+def parse_registration(body: dict[str, Any]) -> Registration:
+    """`POST livechat/visitor`'s body, checked the way Rocket.Chat's `check()` does."""
+    match.no_unknown_keys(body, ("visitor",))
+    visitor = match.expect_object(match.required_key(body, "visitor"), "visitor")
+    token = match.expect_string(match.required_key(visitor, "token", "visitor"), "visitor.token")
+    values = {key: match.maybe_string(visitor.get(key), f"visitor.{key}") for key in REGISTRATION_KEYS[1:6]}
+    custom_fields: list[lifecycle.CustomFieldValue] = []
+    raw_fields = visitor.get("customFields")
+    if raw_fields is not None:
+        if not isinstance(raw_fields, list):
+            raise match.match_error(
+                "Failed Match.OneOf, Match.Maybe or Match.Optional validation", "visitor.customFields"
+            )
+        for index, item in enumerate(raw_fields):
+            path = f"visitor.customFields[{index}]"
+            item = match.expect_object(item, path)
+            custom_fields.append(
+                lifecycle.CustomFieldValue(
+                    key=match.expect_string(match.required_key(item, "key", path), f"{path}.key"),
+                    value=match.expect_string(match.required_key(item, "value", path), f"{path}.value"),
+                    overwrite=match.expect_boolean(match.required_key(item, "overwrite", path), f"{path}.overwrite"),
+                )
+            )
+    visitor_id = visitor.get("id")
+    return Registration(
+        token=token,
+        name=values["name"],
+        email=values["email"],
+        phone=values["phone"],
+        username=values["username"],
+        department=values["department"],
+        visitor_id=visitor_id if isinstance(visitor_id, str) and visitor_id else None,
+        custom_fields=custom_fields,
+    )
+
+
+def _checked_email(email: str) -> str:
+    address = email.strip().lower()
+    if not _EMAIL.match(address):
+        raise MeteorError("error-invalid-email", f"Invalid email {address}", {"function": "Livechat.validateEmail"})
+    return address
+
+
+async def find_by_token(conn: Connection, token: str) -> dict[str, Any]:
+    visitor = await repository.find_visitor_by_token(conn, token)
+    if visitor is None:
+        raise Failure("invalid-token")
+    return visitor
+
+
+async def register(conn: Connection, data: Registration) -> dict[str, Any]:
+    """Create or update the visitor, merge it into its contacts, apply its custom fields."""
+    if not data.token.strip():
+        raise MeteorError("error-invalid-token", "Token cannot be empty", {"method": "livechat/visitor"})
+    email = _checked_email(data.email) if data.email else None
+    if data.department:
+        # No departments exist here, so any department a visitor names is unknown.
+        raise MeteorError("error-invalid-department", "The provided department is invalid")
+
+    now = now_iso()
+    visitor = await repository.find_visitor_by_token(conn, data.token, for_update=True)
+    token = data.token
+    if visitor is None and data.phone:
+        visitor = await repository.find_visitor_by_phone(conn, data.phone)
+        if visitor is not None:
+            # Found by phone number: the visitor keeps the token it already has.
+            token = visitor.get("token") or data.token
+    if visitor is None and email:
+        visitor = await repository.find_visitor_by_email(conn, email)
+    is_new = visitor is None
+    if visitor is None:
+        number = await repository.next_guest_number(conn)
+        visitor = {
+            "_id": data.visitor_id or ids.meteor_id(),
+            "username": data.username or f"guest-{number}",
+            "ts": now,
+        }
+    visitor["token"] = token
+    visitor["status"] = "online"
+    if data.phone:
+        visitor["phone"] = [{"phoneNumber": data.phone}]
+    if data.name:
+        visitor["name"] = data.name
+    if email:
+        visitor["visitorEmails"] = [{"address": email}]
+    visitor["_updatedAt"] = now
+    if is_new:
+        await repository.insert_visitor(conn, visitor)
+    else:
+        await repository.save_visitor(conn, visitor)
+
+    incoming = lifecycle.Incoming(
+        names=[data.name] if data.name else [],
+        usernames=[data.username or visitor.get("username") or ""],
+        emails=[email] if email else [],
+        phones=[data.phone] if data.phone else [],
+    )
+    await lifecycle.register_guest_data(conn, visitor, incoming)
+    if visitor.get("name"):
+        await _rename_open_rooms(conn, visitor["_id"], visitor["name"])
+    if data.custom_fields:
+        visitor = await apply_visitor_values(conn, visitor, data.custom_fields)
+    return visitor
+
+
+async def _rename_open_rooms(conn: Connection, visitor_id: str, name: str) -> None:
+    """Rocket.Chat refreshes the visitor's open rooms after a registration: the room, its
+    inquiry and the agents' subscriptions take the name the visitor just gave."""
+    for room in await repository.open_rooms_of_visitor(conn, visitor_id):
+        room["fname"] = name
+        room["_updatedAt"] = now_iso()
+        await repository.save_room(conn, room)
+        inquiry = await repository.find_inquiry_by_room(conn, room["_id"])
+        if inquiry is not None and inquiry.get("name") != name:
+            inquiry["name"] = name
+            await repository.save_inquiry(conn, inquiry)
+        for subscription in await repository.room_subscriptions(conn, room["_id"]):
+            subscription["name"] = name
+            subscription["fname"] = name
+            await repository.save_subscription(conn, subscription)
+
+
+async def remove_guest(conn: Connection, visitor_id: str) -> None:
+    """Delete every conversation of one visitor and disable it (its id stays, its data goes)."""
+    await repository.delete_rooms_with_everything(conn, await repository.room_ids_of_visitor(conn, visitor_id))
+    visitor = await repository.find_visitor(conn, visitor_id, for_update=True)
+    if visitor is None:
+        return
+    for name in ERASED_FIELDS:
+        visitor.pop(name, None)
+    visitor["disabled"] = True
+    visitor["_updatedAt"] = now_iso()
+    await repository.save_visitor(conn, visitor)
+
+
+async def erase(conn: Connection, token: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """`DELETE livechat/visitor/:token`: the visitor's contacts, every visitor on their channels,
+    and all their conversations. Refused while a conversation is open, unless the workspace keeps
+    visitors' HTTP data (Rocket.Chat ties the two together; we keep its rule)."""
+    visitor = await repository.find_visitor_by_token(conn, token, for_update=True)
+    if visitor is None:
+        raise MeteorError("invalid-token")
+    if await repository.open_rooms_of_visitor(conn, visitor["_id"]) and not settings.get(
+        "Livechat_Allow_collect_and_store_HTTP_header_informations"
+    ):
+        raise MeteorError("visitor-has-open-rooms", "Cannot remove visitors with opened rooms")
+    visitor_ids = await lifecycle.erase_contacts_of_visitor(conn, visitor["_id"])
+    for visitor_id in visitor_ids or [visitor["_id"]]:
+        await remove_guest(conn, visitor_id)
+    return {"_id": visitor["_id"], "ts": now_iso()}
