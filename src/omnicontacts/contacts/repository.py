@@ -205,8 +205,10 @@ def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[An
     if dialect == "sqlite" and len(term) >= TRIGRAM_MIN:
         phrase = '"' + term.replace('"', '""') + '"'
         args.append(phrase)
+        # `+unknown` keeps SQLite from walking the listing index: the FTS matches drive the
+        # query, each row is fetched by rowid.
         return (
-            where + " AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH $3)"
+            "enabled AND +unknown = $1 AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH $3)"
             " AND search_text LIKE $2 ESCAPE '\\'",
             args,
         )
