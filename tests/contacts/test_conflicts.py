@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from tests.contacts.conversations import contact_doc, store_contacts
-from tests.support import FORBIDDEN, Api, RunningServer
+from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
 
 CONFLICTS = [
     {"field": "name", "value": "Visitor Name"},
@@ -119,7 +119,8 @@ def test_validation(api: Api, body: dict[str, Any], error: str) -> None:
     assert response.json() == {"success": False, "error": f"{error} [invalid-params]", "errorType": "invalid-params"}
 
 
-def test_permission(api: Api, conflicted: dict[str, Any]) -> None:
+def test_permission_and_login(api: Api, anon: Api, conflicted: dict[str, Any]) -> None:
+    assert resolve(anon, {"contactId": conflicted["_id"]}).json() == LOGGED_OUT
     api.set_permission("update-livechat-contact", [])
 
     response = resolve(api, {"contactId": conflicted["_id"]})
