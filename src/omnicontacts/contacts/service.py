@@ -65,8 +65,11 @@ async def _enabled_contact_for_update(conn: Connection, contact_id: str) -> dict
 
 
 async def _count_resolved_conflicts(conn: Connection, resolved: int) -> None:
-    """Rocket.Chat keeps a workspace-wide tally of resolved conflicts in a setting."""
-    if resolved and await repository.increment_setting(conn, "Resolved_Conflicts_Count", resolved, now_iso()):
+    """Rocket.Chat keeps a workspace-wide tally of resolved conflicts in a setting; workers
+    reload their cached settings on their next request."""
+    if not resolved:
+        return
+    if await repository.increment_setting(conn, "Resolved_Conflicts_Count", resolved, now_iso()) is not None:
         await accounts_repository.bump_config_version(conn)
 
 
