@@ -1,5 +1,7 @@
 """GET livechat/room: a visitor's open room, or a new one with its contact and inquiry."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from tests.livechat.steps import (
     WIDGET_COOKIES,
     close_by_agent,
@@ -176,3 +178,21 @@ def test_blocked_channel_refuses_new_rooms(api: Api) -> None:
     # Blocking is per channel: the same visitor over the widget is another channel.
     assert widget.status_code == 200
     assert widget.json()["room"]["_id"] != room["_id"]
+
+
+def test_concurrent_requests_of_one_visitor_open_one_room(api: Api) -> None:
+    visitor = register_visitor(api)
+
+    def request(_: int) -> str:
+        client = api.anonymous()
+        try:
+            response = client.get("livechat/room", params={"token": visitor["token"]})
+            assert response.status_code == 200, response.text
+            return response.json()["room"]["_id"]  # type: ignore[no-any-return]
+        finally:
+            client.client.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        room_ids = set(pool.map(request, range(8)))
+
+    assert len(room_ids) == 1

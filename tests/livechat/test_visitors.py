@@ -202,3 +202,31 @@ def test_erasing_with_an_id_instead_of_a_token_is_an_invalid_token(api: Api) -> 
 
     assert response.status_code == 400
     assert response.json() == {"success": False, "error": "[invalid-token]", "errorType": "invalid-token"}
+
+
+def test_a_known_email_reuses_that_visitor(api: Api) -> None:
+    visitor = register_visitor(api, email="known@example.com")
+
+    other = register_visitor(api, email="KNOWN@example.com", name="Someone")
+
+    assert other["_id"] == visitor["_id"]
+    assert other["name"] == "Someone"
+
+
+def test_departments_do_not_exist(api: Api) -> None:
+    response = api.anonymous().post("livechat/visitor", {"visitor": {"token": new_token(), "department": "sales"}})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "The provided department is invalid [error-invalid-department]",
+        "errorType": "error-invalid-department",
+    }
+
+
+def test_http_headers_are_never_stored(api: Api) -> None:
+    set_setting(api, "Livechat_Allow_collect_and_store_HTTP_header_informations", True)
+
+    visitor = register_visitor(api)
+
+    assert not {"userAgent", "ip", "host"} & set(visitor)
