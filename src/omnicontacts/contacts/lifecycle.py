@@ -278,7 +278,8 @@ async def contact_for_new_room(
     emails = [item["address"] for item in visitor.get("visitorEmails") or [] if item.get("address")]
     phones = [item["phoneNumber"] for item in visitor.get("phone") or [] if item.get("phoneNumber")]
     matched = await repository.find_preregistered_contact(conn, emails, phones, for_update=True)
-    if matched is not None:
+    # Re-checked under the row lock: another visitor may have just been merged into it.
+    if matched is not None and matched.get("preRegistration") and matched.get("enabled", True) is not False:
         changes = merge_into(matched, incoming_from_visitor(visitor, source), overwrite=bool(matched.get("unknown")))
         await repository.save_contact(conn, matched)
         await record_contact_event(conn, matched["_id"], "merged", actor=actor_visitor(visitor["_id"]), changes=changes)

@@ -82,6 +82,21 @@ async def _requested_agent(conn: Connection, agent_id: str | None) -> dict[str, 
     return {"agentId": user["_id"], "username": user.get("username")}
 
 
+async def existing_room(conn: Connection, token: str, room_id: str | None) -> dict[str, Any] | None:
+    """The room `GET livechat/room` answers without writing anything, if there is one: the
+    visitor's room `room_id` while open, else their open room. Widgets ask often; this read
+    needs no transaction."""
+    visitor = await repository.find_visitor_by_token(conn, token)
+    if visitor is None:
+        raise Failure("invalid-token")
+    if room_id:
+        room = await repository.find_visitor_room(conn, room_id, visitor["_id"], open_only=True)
+        if room is None:
+            raise Failure("invalid-room")
+        return room
+    return await repository.find_open_room_of_visitor(conn, visitor["_id"])
+
+
 async def open_room(
     conn: Connection,
     token: str,

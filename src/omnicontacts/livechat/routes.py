@@ -131,10 +131,14 @@ def _is_widget(ctx: RequestContext) -> bool:
 @router.get("livechat/room", auth=False)
 async def room_get(ctx: RequestContext) -> dict[str, Any]:
     params = ctx.params
-    match.no_unknown_keys(params, ("token", "rid", "agentId"))
+    # `sla` and `priority` are the paid edition's additions; we accept and ignore them.
+    match.no_unknown_keys(params, ("token", "rid", "agentId", "sla", "priority"))
     token = match.expect_string(match.required_key(params, "token"), "token")
     room_id = match.maybe_string(params.get("rid"), "rid")
     agent_id = match.maybe_string(params.get("agentId"), "agentId")
+    existing = await rooms.existing_room(ctx.conn, token, room_id)
+    if existing is not None:
+        return {"room": existing, "newRoom": False}
     source = rooms.room_source(is_widget=_is_widget(ctx), host=ctx.request.headers.get("host"))
     async with ctx.conn.transaction():
         room, is_new = await rooms.open_room(

@@ -42,7 +42,8 @@ ERASED_FIELDS = (
     "status",
 )
 
-REGISTRATION_KEYS = ("token", "name", "email", "department", "phone", "username", "customFields", "id")
+# The optional strings of a registration (Meteor's `Match.Maybe(String)`); other keys pass unchecked.
+OPTIONAL_STRINGS = ("name", "email", "department", "phone", "username")
 
 
 @dataclass
@@ -62,7 +63,7 @@ def parse_registration(body: dict[str, Any]) -> Registration:
     match.no_unknown_keys(body, ("visitor",))
     visitor = match.expect_object(match.required_key(body, "visitor"), "visitor")
     token = match.expect_string(match.required_key(visitor, "token", "visitor"), "visitor.token")
-    values = {key: match.maybe_string(visitor.get(key), f"visitor.{key}") for key in REGISTRATION_KEYS[1:6]}
+    values = {key: match.maybe_string(visitor.get(key), f"visitor.{key}") for key in OPTIONAL_STRINGS}
     custom_fields: list[lifecycle.CustomFieldValue] = []
     raw_fields = visitor.get("customFields")
     if raw_fields is not None:
