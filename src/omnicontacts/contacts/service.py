@@ -18,6 +18,7 @@ from omnicontacts.customfields import service as customfields_service
 from omnicontacts.customfields.service import AllowedField
 from omnicontacts.livechat import repository as livechat_repository
 from omnicontacts.livechat.closing import close_room
+from omnicontacts.livechat.visitors import remove_guest
 from omnicontacts.restapi.errors import Failure, NotFound
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso, parse_iso
@@ -27,22 +28,6 @@ BLOCKED_ROOM_COMMENT = "This channel has been blocked"
 # A contact's soft delete unsets these (Rocket.Chat's disableByContactId).
 ERASED_CONTACT_FIELDS = ("emails", "customFields", "lastChat", "channels", "name", "phones", "conflictingFields")
 # An erased visitor keeps only its id, `_updatedAt` and `disabled` (Rocket.Chat's disableById).
-ERASED_VISITOR_FIELDS = (
-    "token",
-    "name",
-    "visitorEmails",
-    "phone",
-    "livechatData",
-    "lastChat",
-    "ip",
-    "host",
-    "userAgent",
-    "username",
-    "ts",
-    "status",
-    "department",
-    "contactManager",
-)
 
 
 def remove_empty(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -328,25 +313,6 @@ async def contact_channels(conn: Connection, contact_id: str) -> list[dict[str, 
 # --- delete (soft delete with GDPR erasure) ----------------------------------------------------
 
 
-async def _erase_visitor(conn: Connection, visitor_id: str) -> dict[str, Any]:
-    """Erase what a visitor left behind, except conversations still open.
-
-    Closed rooms go with their messages, subscriptions and inquiry; open rooms stay so the agent
-    can still close them; the visitor is disabled and stripped of personal data.
-    """
-    kept = [room["_id"] for room in await livechat_repository.open_rooms_of_visitor(conn, visitor_id)]
-    erased = sorted(set(await livechat_repository.room_ids_of_visitor(conn, visitor_id)) - set(kept))
-    await livechat_repository.delete_rooms_with_everything(conn, erased)
-    visitor = await livechat_repository.find_visitor(conn, visitor_id, for_update=True)
-    if visitor is not None:
-        for key in ERASED_VISITOR_FIELDS:
-            visitor.pop(key, None)
-        visitor["disabled"] = True
-        visitor["_updatedAt"] = now_iso()
-        await livechat_repository.save_visitor(conn, visitor)
-    return {"visitorId": visitor_id, "erasedRooms": erased, "openRoomsKept": kept}
-
-
 async def delete_contact(conn: Connection, contact_id: str, *, actor: dict[str, Any]) -> None:
     """POST omnichannel/contacts.delete: disable the contact (its `_id` survives) and erase the
     data of every visitor it was reached through."""
@@ -354,7 +320,7 @@ async def delete_contact(conn: Connection, contact_id: str, *, actor: dict[str, 
     if contact is None or contact.get("enabled") is False:
         raise NotFound(NOT_FOUND)
     visitor_ids = sorted({channel["visitor"]["visitorId"] for channel in contact.get("channels") or []})
-    erasures = [await _erase_visitor(conn, visitor_id) for visitor_id in visitor_ids]
+    erasures = [await remove_guest(conn, visitor_id, keep_open_rooms=True) for visitor_id in visitor_ids]
     for key in ERASED_CONTACT_FIELDS:
         contact.pop(key, None)
     contact["enabled"] = False

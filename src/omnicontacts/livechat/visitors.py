@@ -180,17 +180,24 @@ async def _rename_open_rooms(conn: Connection, visitor_id: str, name: str) -> No
             await repository.save_subscription(conn, subscription)
 
 
-async def remove_guest(conn: Connection, visitor_id: str) -> None:
-    """Delete every conversation of one visitor and disable it (its id stays, its data goes)."""
-    await repository.delete_rooms_with_everything(conn, await repository.room_ids_of_visitor(conn, visitor_id))
+async def remove_guest(conn: Connection, visitor_id: str, *, keep_open_rooms: bool = False) -> dict[str, Any]:
+    """Erase what one visitor left behind and disable it: its id stays, its personal data goes.
+
+    Every conversation goes with its messages, subscriptions and inquiry; with `keep_open_rooms`
+    the ones still open stay, so the agent serving them can still close them. Answers what was
+    erased and what was kept, for the contact's audit trail.
+    """
+    kept = [room["_id"] for room in await repository.open_rooms_of_visitor(conn, visitor_id)] if keep_open_rooms else []
+    erased = sorted(set(await repository.room_ids_of_visitor(conn, visitor_id)) - set(kept))
+    await repository.delete_rooms_with_everything(conn, erased)
     visitor = await repository.find_visitor(conn, visitor_id, for_update=True)
-    if visitor is None:
-        return
-    for name in ERASED_FIELDS:
-        visitor.pop(name, None)
-    visitor["disabled"] = True
-    visitor["_updatedAt"] = now_iso()
-    await repository.save_visitor(conn, visitor)
+    if visitor is not None:
+        for name in ERASED_FIELDS:
+            visitor.pop(name, None)
+        visitor["disabled"] = True
+        visitor["_updatedAt"] = now_iso()
+        await repository.save_visitor(conn, visitor)
+    return {"visitorId": visitor_id, "erasedRooms": erased, "openRoomsKept": kept}
 
 
 async def erase(conn: Connection, token: str, settings: Mapping[str, Any]) -> dict[str, Any]:
