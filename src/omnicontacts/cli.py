@@ -6,6 +6,7 @@ import os
 import typer
 import uvicorn
 
+from omnicontacts import serving
 from omnicontacts.settings import Settings
 
 cli = typer.Typer(help="omnicontacts: a Rocket.Chat-compatible omnichannel contact book.", no_args_is_help=True)
@@ -23,7 +24,9 @@ def _settings(database_url: str | None) -> Settings:
 
 @cli.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", envvar="HOST"),
+    host: str = typer.Option(
+        "localhost", "--host", envvar="HOST", help="localhost listens on 127.0.0.1 and ::1; 0.0.0.0 on every IPv4"
+    ),
     port: int = typer.Option(3000, "--port", envvar="PORT"),
     database_url: str | None = DatabaseUrl,
     workers: int = typer.Option(1, "--workers", envvar="WORKERS", min=1),
@@ -35,17 +38,16 @@ def serve(
     prepare_database(settings)
     # Worker processes build their app from the environment, so hand the choice on that way.
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run(
+    config = uvicorn.Config(
         "omnicontacts.app:app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         loop="uvloop",
         http="httptools",
         access_log=False,
         log_level="info",
     )
+    serving.run(config, host, port)
 
 
 @admin_cli.command("create")

@@ -10,9 +10,6 @@ class Settings(BaseSettings):
     # PostgreSQL only: keep every table in this schema (created if missing). Lets several
     # deployments, or test runs, share one database without seeing each other's rows.
     database_schema: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 3000
-    workers: int = 1
 
     admin_username: str | None = None
     admin_pass: str | None = None
