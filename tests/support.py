@@ -47,6 +47,7 @@ DATA_TABLES = (
     "visitor_emails",
     "visitor_phones",
     "visitors",
+    "room_tags",
     "rooms",
     "messages",
     "subscriptions",

@@ -14,6 +14,7 @@ from omnicontacts.accounts.routes import router as accounts_router
 from omnicontacts.contacts.events_routes import router as contact_events_router
 from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
+from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.routes import router as livechat_router
 from omnicontacts.restapi.routing import AppState, Router, json_response
 from omnicontacts.settings import Settings
@@ -25,6 +26,7 @@ API_ROUTERS: list[Router] = [
     contact_events_router,
     customfields_router,
     livechat_router,
+    chat_router,
 ]
 
 

@@ -83,6 +83,8 @@ PERMISSIONS: dict[str, list[str]] = {
     "view-room-administration": ["admin"],
     "view-statistics": ["admin"],
     "api-bypass-rate-limit": ["admin", "bot", "app"],
+    # Messages: sending under another name or picture (chat.sendMessage / chat.postMessage).
+    "message-impersonate": ["bot", "app"],
 }
 
 # Setting id -> (default value, type). Types follow Rocket.Chat's setting types.
@@ -110,4 +112,5 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "Resolved_Conflicts_Count": (0, "int"),
     "Merged_Contacts_Count": (0, "int"),
     "Accounts_Default_User_Preferences_language": ("en", "string"),
+    "Message_MaxAllowedSize": (5000, "int"),
 }

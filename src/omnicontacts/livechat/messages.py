@@ -85,6 +85,10 @@ async def send_visitor_message(
     room["msgs"] = int(room.get("msgs") or 0) + 1
     room["lm"] = ts
     room["lastMessage"] = message
+    if not room.get("waitingResponse"):
+        # The visitor wrote after an agent's answer: the room waits again (markRoomNotResponded).
+        room["waitingResponse"] = True
+        room.pop("responseBy", None)
     if isinstance(room.get("v"), dict):
         room["v"] = {**room["v"], "lastMessageTs": ts}
     room["_updatedAt"] = ts

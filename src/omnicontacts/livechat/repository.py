@@ -4,9 +4,11 @@ Each record is its wire-shaped document plus the columns that queries filter on;
 together, inside the caller's transaction.
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from omnicontacts import jsonutil
+from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
 
 
@@ -143,6 +145,9 @@ async def find_custom_field(conn: Connection, field_id: str) -> dict[str, Any] |
 def _room_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
     source = doc.get("source") or {}
     alias = source.get("alias")
+    fname = doc.get("fname")
+    fname = fname if isinstance(fname, str) else None
+    served_by = (doc.get("servedBy") or {}).get("_id")
     return (
         doc["_id"],
         doc.get("t", "l"),
@@ -155,24 +160,48 @@ def _room_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         source.get("type", "").lower() or None,
         source.get("id"),
         alias.lower() if isinstance(alias, str) else None,
+        fname,
+        # Lower-cased with Python, as livechat/rooms lower-cases the roomName it looks for.
+        fname.lower() if fname is not None else None,
+        served_by if isinstance(served_by, str) else None,
         jsonutil.dumps_str(doc),
     )
+
+
+def _room_tags(doc: dict[str, Any]) -> list[str]:
+    tags = doc.get("tags")
+    return sorted({tag for tag in tags if isinstance(tag, str)}) if isinstance(tags, list) else []
+
+
+async def _write_room_tags(conn: Connection, doc: dict[str, Any], *, replace: bool) -> None:
+    """The room's tags as `room_tags` rows, for the livechat/rooms tags filter. Tags are only
+    ever added (when a room closes), so a room saved without tags has no rows to remove."""
+    tags = _room_tags(doc)
+    if not tags:
+        return
+    if replace:
+        await conn.execute("DELETE FROM room_tags WHERE room_id = $1", doc["_id"])
+    await conn.executemany("INSERT INTO room_tags (room_id, tag) VALUES ($1, $2)", [(doc["_id"], tag) for tag in tags])
 
 
 async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO rooms (id, t, contact_id, visitor_id, open, ts, closed_at, source_type, source_id, "
-        "source_alias, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "source_alias, fname, fname_key, served_by, doc) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         *_room_columns(doc),
     )
+    await _write_room_tags(conn, doc, replace=False)
 
 
 async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE rooms SET t = $2, contact_id = $3, visitor_id = $4, open = $5, ts = $6, closed_at = $7, "
-        "source_type = $8, source_id = $9, source_alias = $10, doc = $11 WHERE id = $1",
+        "source_type = $8, source_id = $9, source_alias = $10, fname = $11, fname_key = $12, served_by = $13, "
+        "doc = $14 WHERE id = $1",
         *_room_columns(doc),
     )
+    await _write_room_tags(conn, doc, replace=True)
 
 
 async def find_room(conn: Connection, room_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -209,6 +238,7 @@ async def delete_rooms_with_everything(conn: Connection, room_ids: list[str]) ->
     for room_id in room_ids:
         for table in ("messages", "subscriptions", "inquiries"):
             await conn.execute(f"DELETE FROM {table} WHERE rid = $1", room_id)
+        await conn.execute("DELETE FROM room_tags WHERE room_id = $1", room_id)
         await conn.execute("DELETE FROM rooms WHERE id = $1", room_id)
 
 
@@ -270,19 +300,21 @@ async def room_subscriptions(conn: Connection, room_id: str) -> list[dict[str, A
 
 async def insert_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO inquiries (id, rid, status, doc) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO inquiries (id, rid, status, ts, doc) VALUES ($1, $2, $3, $4, $5)",
         doc["_id"],
         doc["rid"],
         doc["status"],
+        doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
 
 
 async def save_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "UPDATE inquiries SET status = $2, doc = $3 WHERE id = $1",
+        "UPDATE inquiries SET status = $2, ts = $3, doc = $4 WHERE id = $1",
         doc["_id"],
         doc["status"],
+        doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
 
@@ -352,3 +384,144 @@ async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str],
     if visitor_ids:
         sql = f"SELECT id, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
         await _set_doc_keys(conn, "inquiries", list(await conn.fetch(sql, *visitor_ids)), {"name": name})
+
+
+# --- livechat/rooms: the room listing ------------------------------------------------------------
+
+ROOM_SORT_COLUMNS = {"ts": "ts", "_id": "id", "closedAt": "closed_at", "fname": "fname", "open": "open"}
+ROOM_SORT_NULLABLE = frozenset({"closed_at", "fname"})
+# FTS5's trigram index can only answer a substring of at least three characters.
+TRIGRAM_MIN = 3
+
+
+@dataclass
+class RoomCriteria:
+    """What livechat/rooms filters on, already checked and normalised by the caller. Times are
+    ISO strings as stored (`YYYY-MM-DDTHH:MM:SS.mmmZ`), so ranges compare as text."""
+
+    agents: list[str] | None = None
+    # A lower-cased literal substring of the name, or an exact (case-sensitive) name.
+    name_part: str | None = None
+    exact_name: str | None = None
+    open: bool | None = None
+    served: bool | None = None
+    created_from: str | None = None
+    created_to: str | None = None
+    closed_from: str | None = None
+    closed_to: str | None = None
+    tags: list[str] | None = None
+    # {key: lower-cased literal substring of livechatData.<key>}
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    # A criterion no room here can meet (a department, a unit, on hold).
+    impossible: bool = False
+
+
+class _Sql:
+    """A WHERE clause under construction: every value becomes a `$n` parameter."""
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def args_list(self, values: list[str]) -> str:
+        return ", ".join(self.arg(value) for value in values)
+
+
+def _name_terms(sql: _Sql, dialect: str, needle: str) -> None:
+    """A literal substring of `fname_key`: PostgreSQL's pg_trgm GIN index serves the LIKE; on
+    SQLite the FTS5 trigram table finds the candidates (terms of 3+ characters), the LIKE on the
+    row keeps the answer exact."""
+    if dialect == "sqlite" and len(needle) >= TRIGRAM_MIN:
+        sql.terms.append(f"rowid IN (SELECT rowid FROM rooms_fts WHERE rooms_fts MATCH {sql.arg(_phrase(needle))})")
+    sql.terms.append(f"fname_key LIKE {sql.arg(like_pattern(needle))} ESCAPE '\\'")
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase matching `text` literally: user text is never FTS syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
+    sql = _Sql()
+    if criteria.impossible:
+        return "1 = 0", []
+    searching = criteria.name_part is not None or criteria.exact_name is not None
+    # While a name search drives the query on SQLite, `+t` keeps the planner off the listing index.
+    sql.terms.append("+t = 'l'" if searching and dialect == "sqlite" else "t = 'l'")
+    if criteria.agents is not None:
+        sql.terms.append(f"served_by IN ({sql.args_list(criteria.agents)})" if criteria.agents else "1 = 0")
+    if criteria.exact_name is not None:
+        if criteria.exact_name:
+            _name_terms(sql, dialect, criteria.exact_name.lower())
+        sql.terms.append(f"fname = {sql.arg(criteria.exact_name)}")
+    elif criteria.name_part:
+        _name_terms(sql, dialect, criteria.name_part)
+    if criteria.open is not None:
+        sql.terms.append("open" if criteria.open else "NOT open")
+    if criteria.served is not None:
+        sql.terms.append("served_by IS NOT NULL" if criteria.served else "served_by IS NULL")
+    for column, bound, operator in (
+        ("ts", criteria.created_from, ">="),
+        ("ts", criteria.created_to, "<="),
+        ("closed_at", criteria.closed_from, ">="),
+        ("closed_at", criteria.closed_to, "<="),
+    ):
+        if bound is not None:
+            sql.terms.append(f"{column} {operator} {sql.arg(bound)}")
+    if criteria.tags is not None:
+        sql.terms.append(
+            f"id IN (SELECT room_id FROM room_tags WHERE tag IN ({sql.args_list(criteria.tags)}))"
+            if criteria.tags
+            else "1 = 0"
+        )
+    for key, needle in criteria.custom_fields.items():
+        # Not indexed: it narrows the rooms the other criteria found. Key and value are parameters.
+        pattern = like_pattern(needle)
+        if dialect == "postgresql":
+            sql.terms.append(
+                f"lower(doc::jsonb -> 'livechatData' ->> {sql.arg(key)}) LIKE {sql.arg(pattern)} ESCAPE '\\'"
+            )
+        else:
+            sql.terms.append(
+                "EXISTS (SELECT 1 FROM json_each(rooms.doc, '$.livechatData') AS data "
+                f"WHERE data.key = {sql.arg(key)} AND data.type = 'text' "
+                f"AND lower(data.value) LIKE {sql.arg(pattern)} ESCAPE '\\')"
+            )
+    return " AND ".join(sql.terms), sql.args
+
+
+async def list_rooms(
+    conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int, count: int
+) -> list[dict[str, Any]]:
+    where, args = _room_where(conn.dialect, criteria)
+    order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
+    rows = await conn.fetch(f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", *args)
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def count_rooms(conn: Connection, criteria: RoomCriteria) -> int:
+    where, args = _room_where(conn.dialect, criteria)
+    return int(await conn.fetchval(f"SELECT count(*) FROM rooms WHERE {where}", *args))
+
+
+# --- the inquiry queue -----------------------------------------------------------------------------
+
+INQUIRY_SORT_COLUMNS = {"ts": "ts", "_id": "id"}
+
+
+async def list_inquiries(
+    conn: Connection, status: str, *, sort: dict[str, int] | None, default_order: str, offset: int, count: int
+) -> list[dict[str, Any]]:
+    order = order_by(sort, INQUIRY_SORT_COLUMNS, default_order)
+    rows = await conn.fetch(
+        f"SELECT doc FROM inquiries WHERE status = $1 {order} {limit_offset(count, offset)}", status
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def count_inquiries(conn: Connection, status: str) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM inquiries WHERE status = $1", status))

@@ -8,9 +8,21 @@ from typing import Any
 
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.contacts.lifecycle import CustomFieldValue
-from omnicontacts.livechat import agents, custom_fields, match, messages, repository, rooms, routing, schemas, visitors
-from omnicontacts.restapi.errors import Failure, Forbidden, MeteorError, RawError
+from omnicontacts.livechat import (
+    agents,
+    custom_fields,
+    listing,
+    match,
+    messages,
+    repository,
+    rooms,
+    routing,
+    schemas,
+    visitors,
+)
+from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
 from omnicontacts.restapi.routing import RequestContext, Router
+from omnicontacts.restapi.validation import validate
 
 router = Router()
 
@@ -176,6 +188,20 @@ async def room_close_by_user(ctx: RequestContext) -> None:
         )
 
 
+@router.get("livechat/rooms")
+async def rooms_list(ctx: RequestContext) -> dict[str, Any]:
+    # Who may list depends on the `agents` asked for, so the permission is checked here, still
+    # before the parameters: a caller without it learns nothing about them.
+    user = ctx.user_required
+    if not listing.may_list_rooms(ctx.has_permission, user.id, ctx.params.get("agents")):
+        raise Forbidden("unauthorized")
+    ctx.params, problems = validate(schemas.ROOMS_LIST, ctx.params)
+    if problems:
+        raise InvalidParams(problems)
+    offset, count = ctx.page()
+    return await listing.rooms(ctx.conn, ctx.params, sort=ctx.sort(), offset=offset, count=count)
+
+
 async def _readable_room(ctx: RequestContext, room_id: str) -> dict[str, Any] | None:
     room = await repository.find_room(ctx.conn, room_id)
     if room is None:
@@ -266,6 +292,24 @@ async def room_transcript(ctx: RequestContext) -> dict[str, Any]:
 @router.get("livechat/inquiries.getOne", permissions=("view-l-room",), query=schemas.ROOM_ID_QUERY)
 async def inquiry_get(ctx: RequestContext) -> dict[str, Any]:
     return {"inquiry": await repository.find_inquiry_by_room(ctx.conn, ctx.params["roomId"])}
+
+
+@router.get("livechat/inquiries.list", permissions=("view-livechat-manager",), query=schemas.INQUIRIES_LIST)
+async def inquiries_list(ctx: RequestContext) -> dict[str, Any]:
+    # `department` names a department; there are none, so it narrows nothing (as in Rocket.Chat
+    # when the department is not found).
+    offset, count = ctx.page()
+    return await listing.queued_inquiries(ctx.conn, sort=ctx.sort(), offset=offset, count=count)
+
+
+async def _agent_queue(ctx: RequestContext) -> dict[str, Any]:
+    offset, count = ctx.page()
+    return await listing.queue_for_agent(ctx.conn, sort=ctx.sort(), offset=offset, count=count)
+
+
+# The newest name, and the older one clients still call.
+router.get("livechat/inquiries.queuedForUser", permissions=("view-l-room",), query=schemas.INQUIRIES_LIST)(_agent_queue)
+router.get("livechat/inquiries.queued", permissions=("view-l-room",), query=schemas.INQUIRIES_LIST)(_agent_queue)
 
 
 @router.post("livechat/inquiries.take", permissions=("view-l-room",), body=schemas.INQUIRY_TAKE)

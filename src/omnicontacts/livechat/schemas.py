@@ -109,3 +109,75 @@ CHANNELS_INFO: Schema = {
         _object({"roomName": _STRING}, ["roomName"]),
     ]
 }
+
+_STRING_ARRAY = {"type": "array", "items": _STRING}
+_STRING_OR_BOOLEAN = {"anyOf": [_NULLABLE_STRING, {"type": "boolean", "nullable": True}]}
+
+ROOMS_LIST = _object(
+    {
+        **PAGINATION,
+        "query": _NULLABLE_STRING,
+        "fields": _NULLABLE_STRING,
+        "createdAt": _NULLABLE_STRING,
+        "customFields": _NULLABLE_STRING,
+        "closedAt": _NULLABLE_STRING,
+        "agents": {**_STRING_ARRAY, "nullable": True},
+        "roomName": _NULLABLE_STRING,
+        "departmentId": {"oneOf": [_STRING, _STRING_ARRAY]},
+        "open": _STRING_OR_BOOLEAN,
+        "onhold": _STRING_OR_BOOLEAN,
+        "queued": _STRING_OR_BOOLEAN,
+        "tags": {**_STRING_ARRAY, "nullable": True},
+        "units": _STRING_ARRAY,
+    },
+    [],
+)
+
+INQUIRIES_LIST = _object({**PAGINATION, "department": _NULLABLE_STRING}, [])
+
+_OBJECT_ARRAY = {"type": "array", "items": {"type": "object"}, "nullable": True}
+_NULLABLE_OBJECT = {"type": "object", "nullable": True}
+
+# chat.sendMessage: the message object lists its known keys but allows others (Rocket.Chat's
+# schema has no `additionalProperties: false` there, nor `required`); we store only known keys.
+CHAT_SEND_MESSAGE = _object(
+    {
+        "message": {
+            "type": "object",
+            "properties": {
+                "_id": _NULLABLE_STRING,
+                "rid": _STRING,
+                "tmid": _NULLABLE_STRING,
+                "msg": _NULLABLE_STRING,
+                "alias": _NULLABLE_STRING,
+                "emoji": _NULLABLE_STRING,
+                "tshow": {"type": "boolean", "nullable": True},
+                "avatar": _NULLABLE_STRING,
+                "attachments": _OBJECT_ARRAY,
+                "blocks": _OBJECT_ARRAY,
+                "customFields": _NULLABLE_OBJECT,
+            },
+        },
+        "previewUrls": {**_STRING_ARRAY, "nullable": True},
+    },
+    ["message"],
+)
+
+_STRING_OR_STRINGS = {"oneOf": [_STRING, _STRING_ARRAY]}
+_POST_MESSAGE_FIELDS = {
+    "text": _NULLABLE_STRING,
+    "alias": _NULLABLE_STRING,
+    "emoji": _NULLABLE_STRING,
+    "avatar": _NULLABLE_STRING,
+    "attachments": _OBJECT_ARRAY,
+}
+
+CHAT_POST_MESSAGE: Schema = {
+    "oneOf": [
+        _object(
+            {"roomId": _STRING_OR_STRINGS, **_POST_MESSAGE_FIELDS, "tmid": _STRING, "customFields": _NULLABLE_OBJECT},
+            ["roomId"],
+        ),
+        _object({"channel": _STRING_OR_STRINGS, **_POST_MESSAGE_FIELDS, "customFields": _NULLABLE_OBJECT}, ["channel"]),
+    ]
+}

@@ -23,6 +23,10 @@ def _decode(part: str) -> str:
 def _assign(target: dict[str, Any], key: str, value: str) -> None:
     head, _, rest = key.partition("[")
     path = [head, *_KEY_PATH.findall("[" + rest)] if rest else [head]
+    # `key[]=value` appends to a list, as `qs` reads it (`agents[]=a&agents[]=b`).
+    append = len(path) > 1 and path[-1] == ""
+    if append:
+        path.pop()
     node = target
     for step in path[:-1]:
         child = node.get(step)
@@ -31,11 +35,16 @@ def _assign(target: dict[str, Any], key: str, value: str) -> None:
             node[step] = child
         node = child
     leaf = path[-1]
-    if leaf in node:
-        existing = node[leaf]
-        node[leaf] = [*existing, value] if isinstance(existing, list) else [existing, value]
+    existing = node.get(leaf)
+    if leaf not in node:
+        node[leaf] = [value] if append else value
+    elif isinstance(existing, list):
+        existing.append(value)
+    elif isinstance(existing, dict):
+        # `qs` adds a plain value to an object under the next free index.
+        existing[str(len(existing))] = value
     else:
-        node[leaf] = value
+        node[leaf] = [existing, value]
 
 
 def parse_query(raw: str) -> dict[str, Any]:
