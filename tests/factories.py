@@ -9,6 +9,7 @@ from typing import Any
 from omnicontacts import ids
 from omnicontacts.contacts import repository as contacts_repository
 from omnicontacts.livechat import repository as livechat_repository
+from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.timeutil import to_iso
 from tests.support import RunningServer
@@ -72,8 +73,8 @@ def closed_room_doc(
     return room
 
 
-async def _store(server: RunningServer, contacts: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
-    storage = await open_storage(server.settings)
+async def _store(settings: Settings, contacts: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
+    storage = await open_storage(settings)
     try:
         async with storage.transaction() as conn:
             for contact in contacts:
@@ -85,4 +86,11 @@ async def _store(server: RunningServer, contacts: list[dict[str, Any]], rooms: l
 
 
 def store(server: RunningServer, contacts: Sequence[dict[str, Any]] = (), rooms: Sequence[dict[str, Any]] = ()) -> None:
-    asyncio.run(_store(server, list(contacts), list(rooms)))
+    store_with(server.settings, contacts, rooms)
+
+
+def store_with(
+    settings: Settings, contacts: Sequence[dict[str, Any]] = (), rooms: Sequence[dict[str, Any]] = ()
+) -> None:
+    """Store records in the database `settings` names (no server needed)."""
+    asyncio.run(_store(settings, list(contacts), list(rooms)))
