@@ -165,10 +165,16 @@ class TestRegister:
         assert response.status_code == 400
         assert response.json() == match_error(error)
 
-    def test_nulls_are_accepted_for_optional_keys(self, api: Api) -> None:
-        body = {"token": "t", "name": "A", "_id": None, "email": None, "customFields": None, "contactManager": None}
+    def test_optional_keys_may_be_absent_but_not_null(self, api: Api) -> None:
+        # Meteor's Match.Maybe inside an object matches an absent key, not one set to null.
+        absent = register(api, {"token": "t", "name": "A"})
+        null_email = register(api, {"token": "t", "name": "A", "email": None})
+        null_manager = register(api, {"token": "t", "name": "A", "contactManager": None})
 
-        assert register(api, body).status_code == 200
+        assert absent.status_code == 200
+        assert null_email.status_code == 400
+        assert null_email.json() == match_error("Expected string, got null in field email")
+        assert null_manager.json() == match_error("Expected object, got null in field contactManager")
 
 
 class TestGet:

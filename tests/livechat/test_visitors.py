@@ -120,6 +120,19 @@ def test_registration_errors(api: Api) -> None:
         "success": False,
         "error": "Match error: Unknown key in field x",
     }
+    assert anon.post("livechat/visitor", {"visitor": {"token": "t", "name": None}}).json() == {
+        "success": False,
+        "error": "Match error: Expected string, got null in field visitor.name",
+    }
+    bad_field = {"visitor": {"token": "t", "customFields": [{"key": "cf1", "value": "1", "overwrite": "yes"}]}}
+    assert anon.post("livechat/visitor", bad_field).json() == {
+        "success": False,
+        "error": "Match error: Expected boolean, got string in field visitor.customFields[0].overwrite",
+    }
+    assert anon.post("livechat/visitor", {"visitor": {"token": "t", "customFields": "cf1"}}).json() == {
+        "success": False,
+        "error": 'Match error: Expected array, got "cf1" in field visitor.customFields',
+    }
     blank = anon.post("livechat/visitor", {"visitor": {"token": "  "}})
     assert blank.status_code == 400
     assert blank.json() == {

@@ -10,30 +10,30 @@ import orjson
 from omnicontacts import ids
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.contacts import legacy_repository
-from omnicontacts.contacts.meteor_check import Key, Pattern
 from omnicontacts.customfields import service as customfields_service
 from omnicontacts.livechat import repository as livechat_repository
 from omnicontacts.restapi.errors import CodeError, MeteorError
+from omnicontacts.restapi.meteor_check import OBJECT, STRING, Maybe
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
-GET_PATTERN: Pattern = {"contactId": Key("string")}
+GET_PATTERN = {"contactId": STRING}
 
-REGISTER_PATTERN: Pattern = {
-    "_id": Key("string", optional=True),
-    "token": Key("string"),
-    "name": Key("string"),
-    "email": Key("string", optional=True),
-    "phone": Key("string", optional=True),
-    "username": Key("string", optional=True),
-    "customFields": Key("object", optional=True),
-    "contactManager": Key({"username": Key("string")}, optional=True),
+REGISTER_PATTERN = {
+    "_id": Maybe(STRING),
+    "token": STRING,
+    "name": STRING,
+    "email": Maybe(STRING),
+    "phone": Maybe(STRING),
+    "username": Maybe(STRING),
+    "customFields": Maybe(OBJECT),
+    "contactManager": Maybe({"username": STRING}),
 }
 
-SEARCH_PATTERN: Pattern = {
-    "email": Key("string", optional=True),
-    "phone": Key("string", optional=True),
-    "custom": Key("string", optional=True),
+SEARCH_PATTERN = {
+    "email": Maybe(STRING),
+    "phone": Maybe(STRING),
+    "custom": Maybe(STRING),
 }
 
 

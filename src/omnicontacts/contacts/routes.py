@@ -6,8 +6,8 @@ from starlette.responses import Response
 
 from omnicontacts.contacts import legacy, repository, schemas, service
 from omnicontacts.contacts.events import actor_user
-from omnicontacts.contacts.meteor_check import check
 from omnicontacts.restapi.errors import Failure, NotFound
+from omnicontacts.restapi.meteor_check import check
 from omnicontacts.restapi.routing import AuthUser, RequestContext, Router, json_response
 
 router = Router()

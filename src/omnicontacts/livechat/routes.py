@@ -12,7 +12,6 @@ from omnicontacts.livechat import (
     agents,
     custom_fields,
     listing,
-    match,
     messages,
     repository,
     rooms,
@@ -21,6 +20,7 @@ from omnicontacts.livechat import (
     visitors,
 )
 from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
+from omnicontacts.restapi.meteor_check import STRING, Maybe, check
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.validation import validate
 
@@ -140,14 +140,21 @@ def _is_widget(ctx: RequestContext) -> bool:
     return cookies.get("rc_room_type") == "l" and cookies.get("rc_is_widget") == "t"
 
 
+ROOM_QUERY_PATTERN = {
+    "token": STRING,
+    "rid": Maybe(STRING),
+    "agentId": Maybe(STRING),
+    "sla": Maybe(STRING),
+    "priority": Maybe(STRING),
+}
+
+
 @router.get("livechat/room", auth=False)
 async def room_get(ctx: RequestContext) -> dict[str, Any]:
     params = ctx.params
     # `sla` and `priority` are the paid edition's additions; we accept and ignore them.
-    match.no_unknown_keys(params, ("token", "rid", "agentId", "sla", "priority"))
-    token = match.expect_string(match.required_key(params, "token"), "token")
-    room_id = match.maybe_string(params.get("rid"), "rid")
-    agent_id = match.maybe_string(params.get("agentId"), "agentId")
+    check(params, ROOM_QUERY_PATTERN)
+    token, room_id, agent_id = params["token"], params.get("rid"), params.get("agentId")
     existing = await rooms.existing_room(ctx.conn, token, room_id)
     if existing is not None:
         return {"room": existing, "newRoom": False}

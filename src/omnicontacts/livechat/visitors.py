@@ -12,9 +12,10 @@ from typing import Any
 
 from omnicontacts import ids
 from omnicontacts.contacts import lifecycle
-from omnicontacts.livechat import match, repository
+from omnicontacts.livechat import repository
 from omnicontacts.livechat.custom_fields import apply_visitor_values
 from omnicontacts.restapi.errors import Failure, MeteorError
+from omnicontacts.restapi.meteor_check import BOOLEAN, STRING, Maybe, ObjectIncluding, check
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
@@ -45,6 +46,17 @@ ERASED_FIELDS = (
 # The optional strings of a registration (Meteor's `Match.Maybe(String)`); other keys pass unchecked.
 OPTIONAL_STRINGS = ("name", "email", "department", "phone", "username")
 
+# Rocket.Chat's check() of a registration: other keys of `visitor` pass unchecked.
+REGISTRATION_PATTERN = {
+    "visitor": ObjectIncluding(
+        {
+            "token": STRING,
+            **{key: Maybe(STRING) for key in OPTIONAL_STRINGS},
+            "customFields": Maybe([ObjectIncluding({"key": STRING, "value": STRING, "overwrite": BOOLEAN})]),
+        }
+    )
+}
+
 
 @dataclass
 class Registration:
@@ -60,27 +72,13 @@ class Registration:
 
 def parse_registration(body: dict[str, Any]) -> Registration:
     """`POST livechat/visitor`'s body, checked the way Rocket.Chat's `check()` does."""
-    match.no_unknown_keys(body, ("visitor",))
-    visitor = match.expect_object(match.required_key(body, "visitor"), "visitor")
-    token = match.expect_string(match.required_key(visitor, "token", "visitor"), "visitor.token")
-    values = {key: match.maybe_string(visitor.get(key), f"visitor.{key}") for key in OPTIONAL_STRINGS}
-    custom_fields: list[lifecycle.CustomFieldValue] = []
-    raw_fields = visitor.get("customFields")
-    if raw_fields is not None:
-        if not isinstance(raw_fields, list):
-            raise match.match_error(
-                "Failed Match.OneOf, Match.Maybe or Match.Optional validation", "visitor.customFields"
-            )
-        for index, item in enumerate(raw_fields):
-            path = f"visitor.customFields[{index}]"
-            item = match.expect_object(item, path)
-            custom_fields.append(
-                lifecycle.CustomFieldValue(
-                    key=match.expect_string(match.required_key(item, "key", path), f"{path}.key"),
-                    value=match.expect_string(match.required_key(item, "value", path), f"{path}.value"),
-                    overwrite=match.expect_boolean(match.required_key(item, "overwrite", path), f"{path}.overwrite"),
-                )
-            )
+    visitor = check(body, REGISTRATION_PATTERN)["visitor"]
+    token = visitor["token"]
+    values = {key: visitor.get(key) for key in OPTIONAL_STRINGS}
+    custom_fields = [
+        lifecycle.CustomFieldValue(key=item["key"], value=item["value"], overwrite=item["overwrite"])
+        for item in visitor.get("customFields") or []
+    ]
     visitor_id = visitor.get("id")
     return Registration(
         token=token,
