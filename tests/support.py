@@ -194,6 +194,7 @@ async def _reset(settings: Settings, admin_id: str) -> None:
             for table in DATA_TABLES:
                 await conn.execute(f"DELETE FROM {table}")
             await conn.execute("DELETE FROM login_tokens WHERE user_id <> $1", admin_id)
+            await conn.execute("DELETE FROM user_roles WHERE user_id <> $1", admin_id)
             await conn.execute("DELETE FROM users WHERE id <> $1", admin_id)
             await conn.execute("DELETE FROM meta WHERE key <> 'config_version'")
             await accounts_service.seed_defaults(conn)

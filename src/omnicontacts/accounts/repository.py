@@ -59,6 +59,7 @@ async def insert_user(
         created_at,
         jsonutil.dumps_str(doc),
     )
+    await _write_roles(conn, user_id, roles)
 
 
 async def update_user(conn: Connection, user_id: str, doc: dict[str, Any]) -> None:
@@ -74,6 +75,16 @@ async def update_user(conn: Connection, user_id: str, doc: dict[str, Any]) -> No
         bool(doc.get("active", True)),
         jsonutil.dumps_str(doc),
     )
+    await _write_roles(conn, user_id, doc.get("roles", []))
+
+
+async def _write_roles(conn: Connection, user_id: str, roles: list[str]) -> None:
+    """Mirror the document's roles into `user_roles`, the index of who holds which role."""
+    await conn.execute("DELETE FROM user_roles WHERE user_id = $1", user_id)
+    if roles:
+        await conn.executemany(
+            "INSERT INTO user_roles (role, user_id) VALUES ($1, $2)", [(role, user_id) for role in dict.fromkeys(roles)]
+        )
 
 
 async def count_users(conn: Connection) -> int:
@@ -120,12 +131,16 @@ async def username_or_email_taken(conn: Connection, username: str, email: str | 
 
 async def delete_user(conn: Connection, user_id: str) -> int:
     await conn.execute("DELETE FROM login_tokens WHERE user_id = $1", user_id)
+    await conn.execute("DELETE FROM user_roles WHERE user_id = $1", user_id)
     return await conn.execute("DELETE FROM users WHERE id = $1", user_id)
 
 
 async def find_users_with_role(conn: Connection, role: str) -> list[dict[str, Any]]:
-    # Roles are a short JSON array; a quoted substring test finds the exact role name.
-    rows = await conn.fetch("SELECT doc FROM users WHERE roles LIKE $1 ORDER BY username_key, id", f'%"{role}"%')
+    rows = await conn.fetch(
+        "SELECT u.doc FROM user_roles r JOIN users u ON u.id = r.user_id "
+        "WHERE r.role = $1 ORDER BY u.username_key, u.id",
+        role,
+    )
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
