@@ -82,19 +82,26 @@ async def _requested_agent(conn: Connection, agent_id: str | None) -> dict[str, 
     return {"agentId": user["_id"], "username": user.get("username")}
 
 
-async def existing_room(conn: Connection, token: str, room_id: str | None) -> dict[str, Any] | None:
-    """The room `GET livechat/room` answers without writing anything, if there is one: the
-    visitor's room `room_id` while open, else their open room. Widgets ask often; this read
-    needs no transaction."""
-    visitor = await repository.find_visitor_by_token(conn, token)
+async def _visitor_and_room(
+    conn: Connection, token: str, room_id: str | None, *, for_update: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The visitor of `token` and the room `GET livechat/room` would answer: their room `room_id`
+    while it is open (an error otherwise), else their open room, if any."""
+    visitor = await repository.find_visitor_by_token(conn, token, for_update=for_update)
     if visitor is None:
         raise Failure("invalid-token")
     if room_id:
         room = await repository.find_visitor_room(conn, room_id, visitor["_id"], open_only=True)
         if room is None:
             raise Failure("invalid-room")
-        return room
-    return await repository.find_open_room_of_visitor(conn, visitor["_id"])
+        return visitor, room
+    return visitor, await repository.find_open_room_of_visitor(conn, visitor["_id"])
+
+
+async def existing_room(conn: Connection, token: str, room_id: str | None) -> dict[str, Any] | None:
+    """The room `GET livechat/room` answers without writing anything, if there is one. Widgets
+    ask often; this read needs no transaction."""
+    return (await _visitor_and_room(conn, token, room_id, for_update=False))[1]
 
 
 async def open_room(
@@ -107,17 +114,9 @@ async def open_room(
     settings: Mapping[str, Any],
 ) -> tuple[dict[str, Any], bool]:
     """`GET livechat/room`: the visitor's open room, or a new one. Answers (room, is_new)."""
-    visitor = await repository.find_visitor_by_token(conn, token, for_update=True)
-    if visitor is None:
-        raise Failure("invalid-token")
-    if room_id:
-        room = await repository.find_visitor_room(conn, room_id, visitor["_id"], open_only=True)
-        if room is None:
-            raise Failure("invalid-room")
-        return room, False
     # The visitor row is locked (on PostgreSQL) until this transaction ends, so two requests
     # of one visitor cannot both find no open room and open two.
-    existing = await repository.find_open_room_of_visitor(conn, visitor["_id"])
+    visitor, existing = await _visitor_and_room(conn, token, room_id, for_update=True)
     if existing is not None:
         return existing, False
     return await create_room(conn, visitor, source=source, settings=settings, agent_id=agent_id), True
