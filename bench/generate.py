@@ -157,7 +157,7 @@ def make_plan(contacts: int, rooms: int, seed: int) -> Plan:
     for index, count in enumerate(counts):
         if count:
             owner.extend(array("I", [index]) * count)
-    rng.shuffle(owner)  # type: ignore[arg-type]
+    rng.shuffle(owner)
     channels = array("B", (1 + mix(index ^ seed) % 3 for index in range(contacts)))
     first_room = array("q", [-1]) * contacts
     last_room = array("q", [-1]) * (contacts * 3)
@@ -538,7 +538,7 @@ async def _fill_sqlite(url: str, plan: Plan) -> None:
             for start in range(0, total, 20_000):
                 async with storage.transaction() as conn:
                     for index in range(start, min(start + 20_000, total)):
-                        await insert(conn, make(plan, index))  # type: ignore[operator]
+                        await insert(conn, make(plan, index))
             log(f"{kind} in {time.monotonic() - started:.1f}s")
         async with storage.transaction() as conn:
             for key, value in (("bench_contacts", plan.contacts), ("bench_rooms", plan.rooms)):

@@ -119,9 +119,6 @@ def apps() -> dict[str, App]:
     full = create_app(Settings())
     full.state.omni = state
     found: dict[str, App] = {"project": full}
-    routes = variants.asgi_routes()
-    routes.state.omni = state
-    found["asgi_routes"] = routes
     for name in ("no_middleware", "direct"):
         app = getattr(variants, name)()
         # The variants build their own project app: reach it through the closure to set its state.

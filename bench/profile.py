@@ -56,17 +56,17 @@ def report(collapsed: Path, top: int, cpu_us_per_request: float | None = None) -
             inclusive[name] += count
     scale = (cpu_us_per_request or 0) / total
 
-    def line(count: int, name: str) -> str:
+    def render(count: int, name: str) -> str:
         per_request = f"{count * scale:7.1f} µs/req  " if cpu_us_per_request else ""
         return f"  {100 * count / total:5.1f}%  {per_request}{name}"
 
     print(f"\n{total} on-CPU samples" + (f", {cpu_us_per_request:.0f} µs CPU per request" if scale else ""))
     print("\nself time")
     for name, count in self_counts.most_common(top):
-        print(line(count, name))
+        print(render(count, name))
     print("\ninclusive time")
     for name, count in inclusive.most_common(top * 2):
-        print(line(count, name))
+        print(render(count, name))
 
 
 def main() -> None:

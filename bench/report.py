@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 
+def rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
+
+
 def rows(result: dict[str, Any]) -> list[str]:
     data = result["data"]
     size = f"{data['contacts']:,} / {data['rooms']:,}"
@@ -23,7 +27,7 @@ def rows(result: dict[str, Any]) -> list[str]:
             shown_ratio = f"{ratio:.2f}" if ratio is not None and server == "project" else ""
             lines.append(
                 f"| {size} | {endpoint.removesuffix('.scan')} | {name} | {int(row['connections'])} | "
-                f"{row['rps']:,.0f} | {row['rps_min']:,.0f}–{row['rps_max']:,.0f} | {row['p50_ms']:.1f} | "
+                f"{rate(row['rps'])} | {rate(row['rps_min'])}–{rate(row['rps_max'])} | {row['p50_ms']:.1f} | "
                 f"{row['p99_ms']:.1f} | {row['server_cpu_ms'] * 1000:.0f} | {row['postgres_cpu_ms'] * 1000:.0f} | "
                 f"{row['peak_rss_mb']:.0f} | {shown_ratio} |"
             )

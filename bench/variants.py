@@ -6,18 +6,19 @@ Every variant runs the project's own endpoints (`Endpoint._serve`: authenticatio
 check, validation, handler, rendering) unchanged and answers the same bytes; only what sits
 between uvicorn and `_serve` differs:
 
-- `project`: `omnicontacts.app.app_from_environment`, as served.
+- `project`: `omnicontacts.app.app_from_environment`, as served. Since the app dispatches
+  parameter-free API paths straight to their endpoint (`OmnicontactsApp`), this is about `direct`.
 - `no_middleware`: FastAPI's middleware stack skipped (ServerError, ExceptionTelemetry, BodyLimit,
-  Exception, AsyncExitStack); Starlette's router still matches the path against every route.
-- `asgi_routes`: the project's app, but each endpoint's Route calls `_serve` as a plain ASGI app,
-  without Starlette's `request_response` adapter (a Request, two closures and an exception
-  wrapper per request) — what a small change in `restapi/routing.py` gives.
-- `direct`: no router either: the path is looked up in a dict and `_serve` called with a Request
-  (what a Route does through `request_response`, minus its exception wrapper).
+  Exception, AsyncExitStack) but FastAPI's router walked, as every request did before that change.
+- `direct`: no router either: the path is looked up in a dict and `_serve` called with a Request.
+  It priced the change the app then made.
 - `*_no_reset`: the same, with the asyncpg pool given a `reset` callback that sends nothing:
   asyncpg still clears listeners and rolls back an open transaction on release, but skips its
   default reset query (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`), one
   round trip per request. `floor_no_reset` is the floor with that pool.
+- `project_inferred_total`: contacts.history takes its total from the page when the page is not
+  full, instead of a count query (a proposal for `contacts/service.py`).
+- `project_gc_freeze`, `project_gc_off`: the collector out of the way (it was not the cost).
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -50,20 +51,6 @@ def no_middleware() -> App:
         await app.router(scope, receive, send)
 
     return serve
-
-
-def asgi_routes() -> FastAPI:
-    app = app_from_environment()
-    for route in app.router.routes:
-        serve = getattr(route, "endpoint", None)
-        if getattr(serve, "__name__", "") == "_serve":
-
-            async def asgi(scope: Scope, receive: Receive, send: Send, serve: Any = serve) -> None:
-                response = await serve(Request(scope, receive, send))
-                await response(scope, receive, send)
-
-            route.app = asgi  # type: ignore[attr-defined]
-    return app
 
 
 def direct() -> App:
@@ -147,4 +134,27 @@ def project_gc_off() -> FastAPI:
     import gc
 
     gc.disable()
+    return project()
+
+
+def project_inferred_total() -> FastAPI:
+    """The project, with contacts.history's total taken from the page when the page is not full
+    (then no row is left beyond it, so the count query is not needed): a proposal, measured."""
+    from omnicontacts.contacts import repository, service
+    from omnicontacts.restapi.errors import Failure
+
+    async def contact_history(
+        conn: Any, contact_id: str, *, source: str | None, sort: Any, offset: int, count: int
+    ) -> dict[str, Any]:
+        if not await repository.enabled_exists(conn, contact_id):
+            raise Failure("error-contact-not-found")
+        source = source if isinstance(source, str) and source else None
+        history = await repository.history_page(conn, contact_id, source=source, sort=sort, offset=offset, count=count)
+        if (count == 0 or len(history) < count) and (history or offset == 0):
+            total = offset + len(history)
+        else:
+            total = await repository.history_total(conn, contact_id, source=source)
+        return {"history": history, "count": len(history), "offset": offset, "total": total}
+
+    service.contact_history = contact_history
     return project()
