@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.contacts import repository as contacts_repository
 from omnicontacts.restapi.query import like_pattern
 from omnicontacts.storage.postgres import PostgresStorage
 
@@ -62,29 +63,8 @@ BASELINE_SQL = (
     "SELECT doc FROM contacts WHERE " + BASELINE_WHERE + " ORDER BY name ASC NULLS FIRST, id ASC LIMIT {count} OFFSET 0"
 )
 BASELINE_TOTAL_SQL = "SELECT count(*) FROM contacts WHERE " + BASELINE_WHERE
-HISTORY_FIELDS = (
-    "_id",
-    "fname",
-    "ts",
-    "v",
-    "msgs",
-    "servedBy",
-    "closedAt",
-    "closedBy",
-    "closer",
-    "tags",
-    "source",
-    "lastMessage",
-    "closingMessage",
-    "verified",
-    "departmentId",
-    "priorityWeight",
-    "lm",
-    "open",
-    "onHold",
-    "sessionId",
-    "livechatData",
-)
+# The same projection as the project, by construction.
+HISTORY_FIELDS = contacts_repository.HISTORY_FIELDS
 GET_PATH = "/api/v1/omnichannel/contacts.get"
 HISTORY_PATH = "/api/v1/omnichannel/contacts.history"
 SEARCH_PATH = "/api/v1/omnichannel/contacts.search"
