@@ -171,3 +171,24 @@ def test_transcript_needs_auth_permission_and_access(api: Api) -> None:
     # An agent who never served this closed room may not read it.
     assert agent.get(url).json() == {"success": False, "error": "not-allowed"}
     assert api.get("livechat/unknown-room/messages").json() == {"success": False, "error": "invalid-room"}
+
+
+def test_messages_written_within_one_millisecond_keep_their_order(api: Api) -> None:
+    """The wire keeps milliseconds only; a burst of messages must still read back in the order
+    it was written, each with its own time."""
+    visitor = register_visitor(api)
+    room = open_room(api, visitor["token"])
+    texts = [f"line {number}" for number in range(25)]
+    sent = [send(api, visitor["token"], room["_id"], text) for text in texts]
+
+    stamps = [message["ts"] for message in sent]
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == len(stamps)
+    history = api.anonymous().get(
+        "livechat/messages.history/" + room["_id"], params={"token": visitor["token"], "limit": 50}
+    )
+    assert [message["msg"] for message in history.json()["messages"] if "t" not in message] == texts[::-1]
+    close_by_agent(api, room["_id"])
+    closed = room_info(api, room["_id"])
+    assert closed["closedAt"] > stamps[-1]
+    assert closed["lastMessage"]["ts"] == closed["closedAt"]

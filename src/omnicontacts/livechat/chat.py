@@ -23,7 +23,6 @@ from omnicontacts.livechat import repository
 from omnicontacts.livechat.rooms import can_access
 from omnicontacts.restapi.errors import Failure, MeteorError
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import now_iso
 
 HasPermission = Callable[[str], bool]
 
@@ -140,7 +139,7 @@ async def _deliver(
                 return existing
             raise Failure("error-not-allowed")
 
-    ts = now_iso()
+    ts = await repository.next_message_ts(conn, room["_id"])
     sender: dict[str, Any] = {"_id": author["_id"], "username": author["username"]}
     if author.get("name"):
         sender["name"] = author["name"]

@@ -15,7 +15,7 @@ from omnicontacts import ids
 from omnicontacts.livechat import repository
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import now_iso, parse_iso
+from omnicontacts.timeutil import parse_iso
 
 Closer = Literal["user", "visitor"]
 
@@ -78,7 +78,8 @@ async def close_room(
     """
     if room_doc.get("t", "l") != "l" or not room_doc.get("open"):
         raise Failure("error-room-closed")
-    now_text = now_iso()
+    # The closing note is the room's last message, so closedAt is its (never tied) time too.
+    now_text = await repository.next_message_ts(conn, room_doc["_id"])
     now = parse_iso(now_text)
     room = dict(room_doc)
     room.pop("open", None)

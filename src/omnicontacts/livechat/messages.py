@@ -7,7 +7,7 @@ from omnicontacts import ids
 from omnicontacts.livechat import repository
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import now_iso, parse_iso
+from omnicontacts.timeutil import parse_iso
 
 # The agent-side transcript shows what people wrote plus the closing note, as Rocket.Chat does.
 TRANSCRIPT_TYPES = (None, "livechat-close")
@@ -23,7 +23,7 @@ async def add_system_message(
 ) -> dict[str, Any]:
     """A system message (`t`); it counts in the room's `msgs` but is not its `lastMessage`.
     The caller saves the room."""
-    ts = now_iso()
+    ts = await repository.next_message_ts(conn, room["_id"])
     message: dict[str, Any] = {
         "_id": ids.meteor_id(),
         "t": kind,
@@ -65,7 +65,7 @@ async def send_visitor_message(
         existing = await repository.find_message(conn, message_id)
         if existing is not None:
             return existing
-    ts = now_iso()
+    ts = await repository.next_message_ts(conn, room["_id"])
     author: dict[str, Any] = {"_id": visitor["_id"], "username": visitor.get("username")}
     if visitor.get("name"):
         author["name"] = visitor["name"]
