@@ -24,7 +24,7 @@ import orjson
 
 from omnicontacts.accounts.passwords import hash_login_token
 from omnicontacts.contacts import repository as contacts_repository
-from omnicontacts.restapi.query import like_pattern
+from omnicontacts.restapi.query import like_pattern, total_from_page
 from omnicontacts.storage.postgres import PostgresStorage
 
 Scope = MutableMapping[str, Any]
@@ -50,6 +50,16 @@ SEARCH_SQL = (
     "SELECT doc FROM contacts WHERE " + SEARCH_WHERE + " ORDER BY name ASC NULLS FIRST, id ASC LIMIT {count} OFFSET 0"
 )
 SEARCH_TOTAL_SQL = "SELECT count(*) FROM contacts WHERE " + SEARCH_WHERE
+# A number: its candidates from the key range of contact_number_keys, checked on the row.
+NUMBER_SEARCH_WHERE = (
+    "id IN (SELECT contact_id FROM contact_number_keys WHERE key >= $3 AND key < $4) AND " + SEARCH_WHERE
+)
+NUMBER_SEARCH_SQL = (
+    "SELECT doc FROM contacts WHERE "
+    + NUMBER_SEARCH_WHERE
+    + " ORDER BY name ASC NULLS FIRST, id ASC LIMIT {count} OFFSET 0"
+)
+NUMBER_SEARCH_TOTAL_SQL = "SELECT count(*) FROM contacts WHERE " + NUMBER_SEARCH_WHERE
 EMAIL_EXISTS_SQL = "SELECT 1 FROM contact_emails WHERE address = $1 LIMIT 1"
 # Rocket.Chat's contacts.search is an unanchored case-insensitive regex over name, emails and
 # phones that reads every contact. The same question without the trigram index: every contact's
@@ -121,7 +131,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             count = min(int(params.get("count", 50)), 100)
             offset = int(params.get("offset", 0))
             rows = await conn.fetch(HISTORY_SQL.format(count=count, offset=offset), contact_id)
-            total = await conn.fetchval(TOTAL_SQL, contact_id)
+            total = total_from_page(offset, count, len(rows))
+            if total is None:
+                total = await conn.fetchval(TOTAL_SQL, contact_id)
             history = []
             for row in rows:
                 room = orjson.loads(row["doc"])
@@ -132,10 +144,19 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if path in (SEARCH_PATH, BASELINE_SEARCH_PATH):
             term = params.get("searchText", "").lower()
             count = min(int(params.get("count", 50)), 100)
-            pattern = like_pattern(term)
-            page, total = (SEARCH_SQL, SEARCH_TOTAL_SQL) if path == SEARCH_PATH else (BASELINE_SQL, BASELINE_TOTAL_SQL)
-            rows = await conn.fetch(page.format(count=count), False, pattern)
-            found = await conn.fetchval(total, False, pattern)
+            args: tuple[Any, ...] = (False, like_pattern(term))
+            if path == BASELINE_SEARCH_PATH:
+                page, total_sql = BASELINE_SQL, BASELINE_TOTAL_SQL
+            elif contacts_repository.is_number_term(term):
+                page, total_sql = NUMBER_SEARCH_SQL, NUMBER_SEARCH_TOTAL_SQL
+                prefix = term[: contacts_repository.NUMBER_KEY_LENGTH]
+                args += (prefix, prefix + "\x7f")
+            else:
+                page, total_sql = SEARCH_SQL, SEARCH_TOTAL_SQL
+            rows = await conn.fetch(page.format(count=count), *args)
+            found = total_from_page(0, count, len(rows))
+            if found is None:
+                found = await conn.fetchval(total_sql, *args)
             # The stored documents spliced in as stored (the project parses them to expand
             # contact managers, which these contacts do not have).
             docs = b",".join(row["doc"].encode() for row in rows)
@@ -180,16 +201,18 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 class RecordingConnection:
-    """Answers like a database holding one enabled contact with no rooms; remembers each statement."""
+    """Answers like a database holding enabled contacts, every listing `rows` long; remembers
+    each statement. A full page makes the project count; a short one lets it read the total."""
 
     dialect = "postgresql"
 
-    def __init__(self) -> None:
+    def __init__(self, rows: int = 0) -> None:
         self.statements: list[str] = []
+        self.rows = rows
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         self.statements.append(sql)
-        return []
+        return [{"doc": '{"_id":"x"}'}] * self.rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         self.statements.append(sql)
@@ -201,34 +224,44 @@ class RecordingConnection:
 
 
 async def project_statements() -> dict[str, list[str]]:
-    """The SQL the project's request path runs, per endpoint (authentication first)."""
+    """The SQL the project's request path runs, per endpoint and case (authentication first)."""
     from omnicontacts.accounts import repository as accounts_repository
-    from omnicontacts.contacts import repository, service
+    from omnicontacts.contacts import service
 
-    recorded: dict[str, list[str]] = {}
-    conn: Any = RecordingConnection()
-    await accounts_repository.find_user_by_token(conn, "user", "token")
-    await repository.find_enabled_doc_text(conn, "contact")
-    recorded["contacts.get"] = conn.statements
-    conn = RecordingConnection()
-    await accounts_repository.find_user_by_token(conn, "user", "token")
-    await service.contact_history(conn, "contact", source=None, sort=None, offset=0, count=25)
-    recorded["contacts.history"] = conn.statements
-    conn = RecordingConnection()
-    await accounts_repository.find_user_by_token(conn, "user", "token")
-    await service.search_contacts(conn, search_text="term", unknown=False, sort=None, offset=0, count=50)
-    recorded["contacts.search"] = conn.statements
-    conn = RecordingConnection()
-    await accounts_repository.find_user_by_token(conn, "user", "token")
-    await service.contact_exists(conn, contact_id=None, email="a@b.c", phone=None)
-    recorded["contacts.checkExistence"] = conn.statements
-    return recorded
+    async def record(rows: int, call: Callable[[Any], Awaitable[Any]]) -> list[str]:
+        conn = RecordingConnection(rows)
+        await accounts_repository.find_user_by_token(conn, "user", "token")  # type: ignore[arg-type]
+        await call(conn)
+        return conn.statements
+
+    def search(term: str) -> Callable[[Any], Awaitable[Any]]:
+        return lambda conn: service.search_contacts(
+            conn, search_text=term, unknown=False, sort=None, offset=0, count=50
+        )
+
+    def history(conn: Any) -> Awaitable[Any]:
+        return service.contact_history(conn, "contact", source=None, sort=None, offset=0, count=25)
+
+    return {
+        "contacts.get": await record(0, lambda conn: contacts_repository.find_enabled_doc_text(conn, "contact")),
+        "contacts.history": await record(3, history),
+        "contacts.history (full page)": await record(25, history),
+        "contacts.search": await record(1, search("term")),
+        "contacts.search (full page)": await record(50, search("term")),
+        "contacts.search (number, full page)": await record(50, search("555-0123")),
+        "contacts.checkExistence": await record(
+            0, lambda conn: service.contact_exists(conn, contact_id=None, email="a@b.c", phone=None)
+        ),
+    }
 
 
 FLOOR_STATEMENTS = {
     "contacts.get": [AUTH_SQL, GET_SQL],
-    "contacts.history": [AUTH_SQL, EXISTS_SQL, HISTORY_SQL.format(count=25, offset=0), TOTAL_SQL],
-    "contacts.search": [AUTH_SQL, SEARCH_SQL.format(count=50), SEARCH_TOTAL_SQL],
+    "contacts.history": [AUTH_SQL, EXISTS_SQL, HISTORY_SQL.format(count=25, offset=0)],
+    "contacts.history (full page)": [AUTH_SQL, EXISTS_SQL, HISTORY_SQL.format(count=25, offset=0), TOTAL_SQL],
+    "contacts.search": [AUTH_SQL, SEARCH_SQL.format(count=50)],
+    "contacts.search (full page)": [AUTH_SQL, SEARCH_SQL.format(count=50), SEARCH_TOTAL_SQL],
+    "contacts.search (number, full page)": [AUTH_SQL, NUMBER_SEARCH_SQL.format(count=50), NUMBER_SEARCH_TOTAL_SQL],
     "contacts.checkExistence": [AUTH_SQL, EMAIL_EXISTS_SQL],
 }
 

@@ -43,6 +43,7 @@ DATA_TABLES = (
     "contact_channels",
     "contact_emails",
     "contact_phones",
+    "contact_number_keys",
     "contacts",
     "visitor_emails",
     "visitor_phones",
@@ -129,7 +130,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _settings_for(backend: str, workdir: Path) -> tuple[Settings, str | None]:
+def settings_for(backend: str, workdir: Path) -> tuple[Settings, str | None]:
     common: dict[str, Any] = {
         "admin_username": ADMIN_USERNAME,
         "admin_pass": ADMIN_PASSWORD,
@@ -144,7 +145,7 @@ def _settings_for(backend: str, workdir: Path) -> tuple[Settings, str | None]:
     return Settings(database_url=url, database_schema=schema, **common), schema
 
 
-def _drop_schema(url: str, schema: str) -> None:
+def drop_schema(url: str, schema: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -174,7 +175,7 @@ def _start(settings: Settings) -> tuple[_ServerThread, str]:
 
 
 def run_server(backend: str, workdir: Path) -> Iterator[RunningServer]:
-    settings, schema = _settings_for(backend, workdir)
+    settings, schema = settings_for(backend, workdir)
     prepare_database(settings)
     handle, base_url = _start(settings)
     try:
@@ -184,7 +185,7 @@ def run_server(backend: str, workdir: Path) -> Iterator[RunningServer]:
         handle.server.should_exit = True
         handle.thread.join(timeout=10)
         if schema is not None:
-            _drop_schema(settings.database_url, schema)
+            drop_schema(settings.database_url, schema)
 
 
 async def _reset(settings: Settings, admin_id: str) -> None:

@@ -70,6 +70,21 @@ def test_offset_past_the_end(api: Api, contact_with_rooms: Any) -> None:
     assert (body["history"], body["count"], body["offset"], body["total"]) == ([], 0, 10, 3)
 
 
+@pytest.mark.parametrize(
+    ("count", "offset", "page", "total"),
+    [(3, 0, 3, 3), (2, 0, 2, 3), (4, 0, 3, 3), (2, 2, 1, 3), (0, 1, 2, 3), (0, 3, 0, 3), (1, 3, 0, 3)],
+)
+def test_total_is_exact_at_every_page_edge(
+    api: Api, contact_with_rooms: Any, count: int, offset: int, page: int, total: int
+) -> None:
+    """Full pages, short pages, unlimited pages and pages past the end all report the whole total."""
+    contact, _ = contact_with_rooms
+
+    body = history(api, contact["_id"], count=count, offset=offset).json()
+
+    assert (len(body["history"]), body["count"], body["total"]) == (page, page, total)
+
+
 def test_decimal_count_is_truncated_and_negative_offset_starts_at_zero(api: Api, contact_with_rooms: Any) -> None:
     contact, rooms = contact_with_rooms
 

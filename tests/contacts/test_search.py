@@ -119,6 +119,21 @@ def test_pagination(api: Api, people: dict[str, Any]) -> None:
     assert search(api, count=2, offset=4).json()["contacts"] == []
 
 
+@pytest.mark.parametrize(
+    ("count", "offset", "page"),
+    [(4, 0, 4), (3, 0, 3), (5, 0, 4), (3, 3, 1), (0, 2, 2), (0, 4, 0), (2, 9, 0)],
+)
+def test_total_is_exact_at_every_page_edge(
+    api: Api, people: dict[str, Any], count: int, offset: int, page: int
+) -> None:
+    """Full pages, short pages, unlimited pages and pages past the end all report the whole total."""
+    body = search(api, count=count, offset=offset).json()
+
+    assert (len(body["contacts"]), body["count"], body["offset"], body["total"]) == (page, count, offset, 4)
+    by_term = search(api, searchText="e", count=count, offset=offset).json()
+    assert by_term["total"] == 3
+
+
 def test_count_zero_is_unlimited_and_echoed(api: Api, people: dict[str, Any]) -> None:
     body = search(api, count=0).json()
 

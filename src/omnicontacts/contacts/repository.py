@@ -4,6 +4,7 @@ A contact is stored as its wire-shaped document plus the columns queries need; i
 phones and channel associations are mirrored into narrow index tables in the same transaction.
 """
 
+import re
 from typing import Any
 
 from omnicontacts import jsonutil
@@ -47,6 +48,28 @@ def search_text(doc: dict[str, Any]) -> str:
     return SEARCH_SEPARATOR.join(str(part).lower() for part in parts)
 
 
+# Phone numbers as people write them. A search term made of these characters alone can only occur
+# inside a run of them, so numbers are found through the suffixes of the runs that hold a digit
+# (`contact_number_keys`): a trigram index is no help there, as ten digits make only a thousand
+# trigrams and each is shared by a fixed share of all contacts.
+NUMBER_RUN = re.compile(r"[0-9+\-(). ]+")
+NUMBER_KEY_LENGTH = 16
+
+
+def number_keys(text: str) -> set[str]:
+    """The keys `contact_number_keys` holds for a search text: from each position of each run
+    of number characters with a digit in it, up to NUMBER_KEY_LENGTH characters."""
+    keys: set[str] = set()
+    for run in NUMBER_RUN.findall(text):
+        if any(character.isdigit() for character in run):
+            keys.update(run[start : start + NUMBER_KEY_LENGTH] for start in range(len(run)))
+    return keys
+
+
+def is_number_term(term: str) -> bool:
+    return len(term) >= TRIGRAM_MIN and NUMBER_RUN.fullmatch(term) is not None and any(c.isdigit() for c in term)
+
+
 def _columns(doc: dict[str, Any]) -> tuple[Any, ...]:
     last_chat = doc.get("lastChat") or {}
     return (
@@ -76,6 +99,12 @@ async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
         await conn.executemany(
             "INSERT INTO contact_phones (contact_id, phone) VALUES ($1, $2)",
             [(contact_id, phone) for phone in sorted(phones)],
+        )
+    keys = number_keys(search_text(doc))
+    if keys:
+        await conn.executemany(
+            "INSERT INTO contact_number_keys (contact_id, key) VALUES ($1, $2)",
+            [(contact_id, key) for key in sorted(keys)],
         )
     channels = doc.get("channels") or []
     if channels:
@@ -114,7 +143,7 @@ async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
         "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10 WHERE id = $1",
         *_columns(doc),
     )
-    for table in ("contact_emails", "contact_phones", "contact_channels"):
+    for table in ("contact_emails", "contact_phones", "contact_number_keys", "contact_channels"):
         await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
     await _write_index_rows(conn, doc)
 
@@ -190,9 +219,10 @@ TRIGRAM_MIN = 3
 def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[Any]]:
     """WHERE clause and parameters for a lower-cased literal substring `term` ('' = everything).
 
-    PostgreSQL: a LIKE that the pg_trgm GIN index on `search_text` serves. SQLite: the FTS5
-    trigram table finds candidate rows for terms of three characters or more, and the LIKE on
-    the row itself keeps the answer exact; shorter terms fall back to a LIKE scan.
+    Candidates come from an index, and the LIKE on the row's `search_text` keeps the answer
+    exact. A number (digits and the punctuation phone numbers are written with): a key range
+    of `contact_number_keys`. Other terms: the pg_trgm GIN index on `search_text` on
+    PostgreSQL, the FTS5 trigram table on SQLite. Terms shorter than three characters scan.
     """
     where = "enabled AND unknown = $1"
     args: list[Any] = [unknown]
@@ -202,6 +232,14 @@ def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[An
         # The separator only joins fields; a term holding it would match across two of them.
         return "1 = 0", []
     args.append(like_pattern(term))
+    if is_number_term(term):
+        # Keys hold at most NUMBER_KEY_LENGTH characters; a longer term is found by its start.
+        # Every key character sorts below U+007F (C collation), so the range is the prefix.
+        prefix = term[:NUMBER_KEY_LENGTH]
+        args += [prefix, prefix + "\x7f"]
+        return (
+            "id IN (SELECT contact_id FROM contact_number_keys WHERE key >= $3 AND key < $4) AND " + where
+        ) + " AND search_text LIKE $2 ESCAPE '\\'", args
     if dialect == "sqlite" and len(term) >= TRIGRAM_MIN:
         phrase = '"' + term.replace('"', '""') + '"'
         args.append(phrase)

@@ -20,6 +20,7 @@ from omnicontacts.livechat import repository as livechat_repository
 from omnicontacts.livechat.closing import close_room
 from omnicontacts.livechat.visitors import remove_guest
 from omnicontacts.restapi.errors import Failure, NotFound
+from omnicontacts.restapi.query import total_from_page
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso, parse_iso
 
@@ -259,7 +260,9 @@ async def search_contacts(
     """
     term = (search_text or "").lower()
     contacts = await repository.search_page(conn, term=term, unknown=unknown, sort=sort, offset=offset, count=count)
-    total = await repository.search_total(conn, term=term, unknown=unknown)
+    total = total_from_page(offset, count, len(contacts))
+    if total is None:
+        total = await repository.search_total(conn, term=term, unknown=unknown)
     await _expand_managers(conn, contacts)
     return {"contacts": contacts, "count": count, "offset": offset, "total": total}
 
@@ -350,7 +353,9 @@ async def contact_history(
         raise Failure("error-contact-not-found")
     source = source if isinstance(source, str) and source else None
     history = await repository.history_page(conn, contact_id, source=source, sort=sort, offset=offset, count=count)
-    total = await repository.history_total(conn, contact_id, source=source)
+    total = total_from_page(offset, count, len(history))
+    if total is None:
+        total = await repository.history_total(conn, contact_id, source=source)
     return {"history": history, "count": len(history), "offset": offset, "total": total}
 
 

@@ -148,3 +148,14 @@ def limit_offset(count: int, offset: int) -> str:
     """LIMIT/OFFSET from integers we computed (never from raw text)."""
     limit = 2**63 - 1 if count == 0 else int(count)
     return f"LIMIT {limit} OFFSET {int(offset)}"
+
+
+def total_from_page(offset: int, count: int, found: int) -> int | None:
+    """A listing's total when its page already tells it, so no count(*) is needed: a page that
+    holds fewer rows than asked for (count 0 asks for all) is the end of the listing. An empty
+    page past the first row says nothing (the offset may lie beyond the end): None."""
+    if found and (count == 0 or found < count):
+        return offset + found
+    if not found and offset == 0:
+        return 0
+    return None
