@@ -147,9 +147,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             args: tuple[Any, ...] = (False, like_pattern(term))
             if path == BASELINE_SEARCH_PATH:
                 page, total_sql = BASELINE_SQL, BASELINE_TOTAL_SQL
-            elif contacts_repository.is_number_term(term):
+            elif (prefix := contacts_repository.number_probe(term)) is not None:
                 page, total_sql = NUMBER_SEARCH_SQL, NUMBER_SEARCH_TOTAL_SQL
-                prefix = term[: contacts_repository.NUMBER_KEY_LENGTH]
                 args += (prefix, prefix + "\x7f")
             else:
                 page, total_sql = SEARCH_SQL, SEARCH_TOTAL_SQL

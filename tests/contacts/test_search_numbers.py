@@ -30,6 +30,13 @@ def numbered(api: Api) -> dict[str, str]:
         ("m 101", ["Room 101"]),
         ("1987", ["Ana"]),
         (".1987@", ["Ana"]),
+        # Letters around a long enough number: the number finds the candidates, wherever it sits.
+        ("ana.1987@", ["Ana"]),
+        ("1987@example.com", ["Ana"]),
+        ("a.1987@example.co", ["Ana"]),
+        ("ana.19870", []),
+        ("bea.1987@", []),
+        ("twin.555@", ["Twin"]),
         ("(555) 012-", ["Ana", "Twin"]),
         ("555) 012-3456", ["Ana"]),
         ("012-3456", ["Ana"]),

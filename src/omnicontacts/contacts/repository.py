@@ -52,8 +52,14 @@ def search_text(doc: dict[str, Any]) -> str:
 # inside a run of them, so numbers are found through the suffixes of the runs that hold a digit
 # (`contact_number_keys`): a trigram index is no help there, as ten digits make only a thousand
 # trigrams and each is shared by a fixed share of all contacts.
+# FTS5's trigram index can only answer a substring of at least three characters.
+TRIGRAM_MIN = 3
 NUMBER_RUN = re.compile(r"[0-9+\-(). ]+")
 NUMBER_KEY_LENGTH = 16
+
+
+def _digits(text: str) -> int:
+    return sum(character.isdigit() for character in text)
 
 
 def number_keys(text: str) -> set[str]:
@@ -61,13 +67,28 @@ def number_keys(text: str) -> set[str]:
     of number characters with a digit in it, up to NUMBER_KEY_LENGTH characters."""
     keys: set[str] = set()
     for run in NUMBER_RUN.findall(text):
-        if any(character.isdigit() for character in run):
+        if _digits(run):
             keys.update(run[start : start + NUMBER_KEY_LENGTH] for start in range(len(run)))
     return keys
 
 
-def is_number_term(term: str) -> bool:
-    return len(term) >= TRIGRAM_MIN and NUMBER_RUN.fullmatch(term) is not None and any(c.isdigit() for c in term)
+# A term whose longest number run has this many digits is looked up by that run: it is rarer
+# than the trigrams of the letters around it, which synthetic and real names share alike.
+NUMBER_PROBE_DIGITS = 4
+
+
+def number_probe(term: str) -> str | None:
+    """The key prefix that finds every contact holding `term`, when a number serves the search
+    better than trigrams: a term that is a number of three characters or more, or that holds a
+    number of NUMBER_PROBE_DIGITS digits or more. Whatever surrounds a run of number characters
+    in the term, the text holds that run inside one of its own runs, so some key starts with it."""
+    runs: list[str] = [run for run in NUMBER_RUN.findall(term) if _digits(run)]
+    if not runs:
+        return None
+    run = max(runs, key=_digits)
+    if (run == term and len(term) >= TRIGRAM_MIN) or _digits(run) >= NUMBER_PROBE_DIGITS:
+        return run[:NUMBER_KEY_LENGTH]
+    return None
 
 
 def _columns(doc: dict[str, Any]) -> tuple[Any, ...]:
@@ -212,17 +233,16 @@ SEARCH_SORT_COLUMNS = {
     "unknown": "unknown",
 }
 SEARCH_NULLABLE = frozenset({"name", "last_chat_ts", "unknown"})
-# FTS5's trigram index can only answer a substring of at least three characters.
-TRIGRAM_MIN = 3
 
 
 def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[Any]]:
     """WHERE clause and parameters for a lower-cased literal substring `term` ('' = everything).
 
     Candidates come from an index, and the LIKE on the row's `search_text` keeps the answer
-    exact. A number (digits and the punctuation phone numbers are written with): a key range
-    of `contact_number_keys`. Other terms: the pg_trgm GIN index on `search_text` on
-    PostgreSQL, the FTS5 trigram table on SQLite. Terms shorter than three characters scan.
+    exact. A term with a number in it (digits and the punctuation phone numbers are written
+    with, see `number_probe`): a key range of `contact_number_keys`. Other terms: the pg_trgm
+    GIN index on `search_text` on PostgreSQL, the FTS5 trigram table on SQLite. Terms shorter
+    than three characters scan.
     """
     where = "enabled AND unknown = $1"
     args: list[Any] = [unknown]
@@ -232,10 +252,9 @@ def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[An
         # The separator only joins fields; a term holding it would match across two of them.
         return "1 = 0", []
     args.append(like_pattern(term))
-    if is_number_term(term):
-        # Keys hold at most NUMBER_KEY_LENGTH characters; a longer term is found by its start.
+    prefix = number_probe(term)
+    if prefix is not None:
         # Every key character sorts below U+007F (C collation), so the range is the prefix.
-        prefix = term[:NUMBER_KEY_LENGTH]
         args += [prefix, prefix + "\x7f"]
         return (
             "id IN (SELECT contact_id FROM contact_number_keys WHERE key >= $3 AND key < $4) AND " + where
