@@ -3,8 +3,9 @@ looked up through their own index; the answers are the same literal substrings a
 
 import pytest
 
+from tests.contacts.conversations import run
 from tests.livechat.steps import create_contact
-from tests.support import Api
+from tests.support import Api, RunningServer
 
 
 def names(api: Api, term: str) -> list[str]:
@@ -69,6 +70,21 @@ def test_a_number_does_not_match_across_fields(api: Api) -> None:
     assert names(api, "12") == ["Desk 12"]
 
 
+def stored_keys(server: RunningServer, contact_id: str) -> list[str]:
+    rows = run(server, lambda conn: conn.fetch("SELECT key FROM contact_number_keys WHERE contact_id = $1", contact_id))
+    return sorted(row["key"] for row in rows)
+
+
+def test_a_contact_keeps_one_key_per_digit_of_its_numbers(
+    api: Api, server: RunningServer, numbered: dict[str, str]
+) -> None:
+    assert stored_keys(server, numbered["room"]) == ["01", "1", "101"]
+    api.post("omnichannel/contacts.update", {"contactId": numbered["room"], "name": "Room 7"})
+    assert stored_keys(server, numbered["room"]) == ["7"]
+    api.post("omnichannel/contacts.update", {"contactId": numbered["room"], "name": "Lobby"})
+    assert stored_keys(server, numbered["room"]) == []
+
+
 def test_a_changed_number_is_found_by_its_new_value_only(api: Api, numbered: dict[str, str]) -> None:
     updated = api.post("omnichannel/contacts.update", {"contactId": numbered["ana"], "phones": ["+1 (555) 777-0000"]})
     assert updated.status_code == 200, updated.text
@@ -79,12 +95,13 @@ def test_a_changed_number_is_found_by_its_new_value_only(api: Api, numbered: dic
     assert names(api, "1987") == ["Ana"]
 
 
-def test_an_erased_contact_is_not_found_by_number(api: Api, numbered: dict[str, str]) -> None:
+def test_an_erased_contact_is_not_found_by_number(api: Api, server: RunningServer, numbered: dict[str, str]) -> None:
     deleted = api.post("omnichannel/contacts.delete", {"contactId": numbered["berlin"]})
     assert deleted.status_code == 200, deleted.text
 
     assert names(api, "5678 901") == []
     assert names(api, "101") == ["Room 101"]
+    assert stored_keys(server, numbered["berlin"]) == []
 
 
 def test_number_results_keep_sort_and_pages(api: Api, numbered: dict[str, str]) -> None:

@@ -63,12 +63,11 @@ def _digits(text: str) -> int:
 
 
 def number_keys(text: str) -> set[str]:
-    """The keys `contact_number_keys` holds for a search text: from each position of each run
-    of number characters with a digit in it, up to NUMBER_KEY_LENGTH characters."""
+    """The keys `contact_number_keys` holds for a search text: from each digit of each run of
+    number characters, the rest of the run, up to NUMBER_KEY_LENGTH characters."""
     keys: set[str] = set()
     for run in NUMBER_RUN.findall(text):
-        if _digits(run):
-            keys.update(run[start : start + NUMBER_KEY_LENGTH] for start in range(len(run)))
+        keys.update(run[start : start + NUMBER_KEY_LENGTH] for start, char in enumerate(run) if char.isdigit())
     return keys
 
 
@@ -81,13 +80,15 @@ def number_probe(term: str) -> str | None:
     """The key prefix that finds every contact holding `term`, when a number serves the search
     better than trigrams: a term that is a number of three characters or more, or that holds a
     number of NUMBER_PROBE_DIGITS digits or more. Whatever surrounds a run of number characters
-    in the term, the text holds that run inside one of its own runs, so some key starts with it."""
+    in the term, the text holds that run inside one of its own runs, so the key that starts at
+    the run's first digit starts with the rest of the run."""
     runs: list[str] = [run for run in NUMBER_RUN.findall(term) if _digits(run)]
     if not runs:
         return None
     run = max(runs, key=_digits)
     if (run == term and len(term) >= TRIGRAM_MIN) or _digits(run) >= NUMBER_PROBE_DIGITS:
-        return run[:NUMBER_KEY_LENGTH]
+        first_digit = next(index for index, char in enumerate(run) if char.isdigit())
+        return run[first_digit : first_digit + NUMBER_KEY_LENGTH]
     return None
 
 
@@ -121,12 +122,6 @@ async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
             "INSERT INTO contact_phones (contact_id, phone) VALUES ($1, $2)",
             [(contact_id, phone) for phone in sorted(phones)],
         )
-    keys = number_keys(search_text(doc))
-    if keys:
-        await conn.executemany(
-            "INSERT INTO contact_number_keys (contact_id, key) VALUES ($1, $2)",
-            [(contact_id, key) for key in sorted(keys)],
-        )
     channels = doc.get("channels") or []
     if channels:
         await conn.executemany(
@@ -148,25 +143,46 @@ async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
         )
 
 
+async def _write_number_keys(conn: Connection, contact_id: str, old_text: str, new_text: str) -> None:
+    """Bring a contact's number keys from those of `old_text` to those of `new_text`; most saves
+    (a new lastChat, a block) change no number and write nothing here."""
+    old_keys, new_keys = number_keys(old_text), number_keys(new_text)
+    if old_keys - new_keys:
+        await conn.executemany(
+            "DELETE FROM contact_number_keys WHERE key = $1 AND contact_id = $2",
+            [(key, contact_id) for key in sorted(old_keys - new_keys)],
+        )
+    if new_keys - old_keys:
+        await conn.executemany(
+            "INSERT INTO contact_number_keys (key, contact_id) VALUES ($1, $2)",
+            [(key, contact_id) for key in sorted(new_keys - old_keys)],
+        )
+
+
 async def insert_contact(conn: Connection, doc: dict[str, Any]) -> None:
+    columns = _columns(doc)
     await conn.execute(
         "INSERT INTO contacts (id, name, search_text, unknown, enabled, pre_registration, created_at, "
         "updated_at, last_chat_ts, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        *_columns(doc),
+        *columns,
     )
     await _write_index_rows(conn, doc)
+    await _write_number_keys(conn, doc["_id"], "", columns[2])
 
 
 async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
     """Rewrite a stored contact and its index rows (inside the caller's transaction)."""
+    old_text = await conn.fetchval("SELECT search_text FROM contacts WHERE id = $1", doc["_id"])
+    columns = _columns(doc)
     await conn.execute(
         "UPDATE contacts SET name = $2, search_text = $3, unknown = $4, enabled = $5, pre_registration = $6, "
         "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10 WHERE id = $1",
-        *_columns(doc),
+        *columns,
     )
-    for table in ("contact_emails", "contact_phones", "contact_number_keys", "contact_channels"):
+    for table in ("contact_emails", "contact_phones", "contact_channels"):
         await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
     await _write_index_rows(conn, doc)
+    await _write_number_keys(conn, doc["_id"], old_text or "", columns[2])
 
 
 async def find_enabled_doc_text(conn: Connection, contact_id: str) -> str | None:
