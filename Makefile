@@ -23,5 +23,7 @@ lint: setup
 typecheck: setup
 	$(UV) run mypy
 
+# The 10k-contact data set (a few seconds to build), then project against floor; needs wrk.
 bench: setup
-	$(UV) run python -m bench.run
+	$(UV) run python -m bench.generate --schema s10k --contacts 10000 --rooms 100000 --drop
+	$(UV) run python -m bench.run --schema s10k

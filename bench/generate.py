@@ -37,6 +37,7 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -468,7 +469,24 @@ async def _rebuild(url: str, schema: str, tables: list[str], saved: SavedDefinit
         await conn.close()
 
 
+async def _create_database(url: str) -> None:
+    """Create the benchmark database on first use, from the server's `postgres` database."""
+    try:
+        conn = await asyncpg.connect(url)
+    except asyncpg.InvalidCatalogNameError:
+        name = urlsplit(url).path.lstrip("/")
+        admin = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        log(f"created database {name}")
+    else:
+        await conn.close()
+
+
 async def _prepare_postgres(url: str, schema: str, drop: bool) -> None:
+    await _create_database(url)
     conn = await asyncpg.connect(url)
     try:
         if drop:
