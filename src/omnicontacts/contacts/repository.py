@@ -272,9 +272,13 @@ def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[An
     if prefix is not None:
         # Every key character sorts below U+007F (C collation), so the range is the prefix.
         args += [prefix, prefix + "\x7f"]
+        # On SQLite `+unknown` keeps the planner from walking the listing index (see below).
+        unknown_test = "+unknown = $1" if dialect == "sqlite" else "unknown = $1"
         return (
-            "id IN (SELECT contact_id FROM contact_number_keys WHERE key >= $3 AND key < $4) AND " + where
-        ) + " AND search_text LIKE $2 ESCAPE '\\'", args
+            "id IN (SELECT contact_id FROM contact_number_keys WHERE key >= $3 AND key < $4)"
+            f" AND enabled AND {unknown_test} AND search_text LIKE $2 ESCAPE '\\'",
+            args,
+        )
     if dialect == "sqlite" and len(term) >= TRIGRAM_MIN:
         phrase = '"' + term.replace('"', '""') + '"'
         args.append(phrase)
