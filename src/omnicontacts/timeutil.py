@@ -1,6 +1,6 @@
 """Times on the wire: ISO-8601 with milliseconds and a Z, as JavaScript's Date.toJSON()."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def to_iso(moment: datetime) -> str:
@@ -14,3 +14,13 @@ def now_iso() -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def now_after(newest: str | None) -> str:
+    """Now, or one millisecond after `newest` when the clock has not passed it: the wire keeps
+    milliseconds only, and records of one sequence (a room's messages, a contact's events) must
+    never tie, or they could read back out of the order they were written."""
+    now = now_iso()
+    if newest is None or newest < now:
+        return now
+    return to_iso(parse_iso(newest) + timedelta(milliseconds=1))

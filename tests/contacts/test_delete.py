@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from omnicontacts.livechat.closing import close_room
 from tests.contacts.conversations import (
     build_conversation,
     find_contact,
@@ -16,6 +15,7 @@ from tests.contacts.conversations import (
     room_messages,
     run,
 )
+from tests.livechat.steps import close_by_agent, open_room, register_visitor, send
 from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
 
 
@@ -67,18 +67,38 @@ def test_erases_closed_conversations_and_keeps_open_ones(api: Api, server: Runni
     assert api.get("omnichannel/contact.search", {"email": "v@example.com"}).json()["contact"] is None
 
 
-def test_the_open_room_can_still_be_closed(api: Api, server: RunningServer) -> None:
-    conversation = build_conversation(server, rooms=(True,))
-    room = conversation.rooms[0]
-    assert delete(api, {"contactId": conversation.contact["_id"]}).status_code == 200
+def test_a_kept_open_room_is_erased_when_it_closes(api: Api, server: RunningServer) -> None:
+    visitor = register_visitor(api, name="Leaving Soon", email="leaving@example.com")
+    room = open_room(api, visitor["token"])
+    send(api, visitor["token"], room["_id"], "Please forget me")
+    assert delete(api, {"contactId": room["contactId"]}).status_code == 200
+    assert find_room(server, room["_id"]) is not None
 
-    async def close(conn: Any) -> dict[str, Any]:
-        return await close_room(conn, room, closer="user", user={"_id": "agent-1", "username": "agent"}, comment="")
+    closed = api.post("livechat/room.closeByUser", {"rid": room["_id"], "comment": "Done"})
 
-    closed = run(server, close)
+    assert closed.status_code == 200
+    assert closed.json() == {"success": True}
+    assert find_room(server, room["_id"]) is None
+    assert room_messages(server, room["_id"]) == []
+    assert find_inquiry(server, room["_id"]) is None
+    assert api.get("channels.info", params={"roomId": room["_id"]}).status_code == 400
+    again = api.post("livechat/room.closeByUser", {"rid": room["_id"]})
+    assert again.json()["success"] is False
+    events = api.get("omnichannel/contacts.events", params={"contactId": room["contactId"]}).json()
+    # Newest first: the room erased as it closed, the contact's erasure, the contact's creation.
+    assert [event["type"] for event in events["events"]] == ["erased", "erased", "created"]
+    assert events["events"][0]["changes"] == {"rooms": [room["_id"]]}
+    assert events["events"][0]["actor"]["type"] == "user"
 
-    assert "open" not in closed
-    assert find_room(server, room["_id"]) == closed
+
+def test_a_room_of_a_contact_not_erased_stays_after_closing(api: Api, server: RunningServer) -> None:
+    visitor = register_visitor(api, name="Staying")
+    room = open_room(api, visitor["token"])
+
+    close_by_agent(api, room["_id"])
+
+    stored = find_room(server, room["_id"])
+    assert stored is not None and "open" not in stored
 
 
 def test_every_visitor_of_the_contact_is_erased(api: Api, server: RunningServer) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from omnicontacts import ids, jsonutil
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import now_iso
+from omnicontacts.timeutil import now_after
 
 EventKind = Literal["created", "merged", "blocked", "unblocked", "verified", "erased", "conflicts-resolved"]
 
@@ -32,12 +32,16 @@ async def record_contact_event(
     actor: dict[str, Any],
     changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Append one event (inside the caller's transaction) and answer its document."""
+    """Append one event (inside the caller's transaction) and answer its document. Events of one
+    contact never share a time, so the log reads back in the order things happened."""
+    newest = await conn.fetchval(
+        "SELECT ts FROM contact_events WHERE contact_id = $1 ORDER BY ts DESC LIMIT 1", contact_id
+    )
     event = {
         "_id": ids.meteor_id(),
         "contactId": contact_id,
         "type": kind,
-        "ts": now_iso(),
+        "ts": now_after(newest),
         "actor": actor,
         "changes": changes or {},
     }

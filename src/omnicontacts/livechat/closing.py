@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from omnicontacts import ids
+from omnicontacts.contacts.events import actor_user, actor_visitor, record_contact_event
 from omnicontacts.livechat import repository
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
@@ -110,4 +111,18 @@ async def close_room(
     room["lm"] = now_text
     room["_updatedAt"] = now_text
     await repository.save_room(conn, room)
+    await _finish_erasure(conn, room, closer=closer, user=user)
     return room
+
+
+async def _finish_erasure(conn: Connection, room: dict[str, Any], *, closer: Closer, user: dict[str, Any]) -> None:
+    """A conversation that its contact's erasure kept open, so that its agent could close it, is
+    erased as it closes: the room, its messages, subscriptions and inquiry."""
+    visitor_id = (room.get("v") or {}).get("_id")
+    visitor = await repository.find_visitor(conn, visitor_id) if isinstance(visitor_id, str) else None
+    if visitor is None or not visitor.get("disabled"):
+        return
+    await repository.delete_rooms_with_everything(conn, [room["_id"]])
+    if isinstance(room.get("contactId"), str):
+        actor = actor_user(user["_id"], user.get("username") or "") if closer == "user" else actor_visitor(user["_id"])
+        await record_contact_event(conn, room["contactId"], "erased", actor=actor, changes={"rooms": [room["_id"]]})

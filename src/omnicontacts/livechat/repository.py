@@ -5,13 +5,12 @@ together, inside the caller's transaction.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from omnicontacts import jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import now_iso, parse_iso, to_iso
+from omnicontacts.timeutil import now_after
 
 
 def _loads(text: Any) -> dict[str, Any] | None:
@@ -258,14 +257,8 @@ async def insert_message(conn: Connection, doc: dict[str, Any]) -> None:
 
 
 async def next_message_ts(conn: Connection, room_id: str) -> str:
-    """Now, or one millisecond after the room's newest message when that is not older: the wire
-    keeps milliseconds only, and two messages of one room must never tie, or transcripts could
-    show them out of the order they were written."""
-    now = now_iso()
-    newest = await conn.fetchval("SELECT ts FROM messages WHERE rid = $1 ORDER BY ts DESC LIMIT 1", room_id)
-    if newest is None or newest < now:
-        return now
-    return to_iso(parse_iso(newest) + timedelta(milliseconds=1))
+    """The time of a room's next message, never the same as the room's newest (see `now_after`)."""
+    return now_after(await conn.fetchval("SELECT ts FROM messages WHERE rid = $1 ORDER BY ts DESC LIMIT 1", room_id))
 
 
 async def find_message(conn: Connection, message_id: str) -> dict[str, Any] | None:
