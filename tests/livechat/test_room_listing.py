@@ -1,6 +1,7 @@
 """livechat/rooms: the room listing of managers and agents, with its filters and pages."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -166,9 +167,14 @@ def test_a_renamed_room_is_found_by_its_new_name(api: Api) -> None:
 
 
 def test_created_and_closed_ranges(api: Api) -> None:
-    rooms = [new_room(api, name) for name in ("One", "Two", "Three")]
+    rooms = []
+    for name in ("One", "Two", "Three"):
+        # Ranges compare milliseconds: rooms opened within one would be the same moment.
+        time.sleep(0.003)
+        rooms.append(new_room(api, name))
     ids = [room["_id"] for room in rooms]
     close_by_agent(api, ids[0])
+    time.sleep(0.003)
     close_by_agent(api, ids[2])
     closed_at = {
         rid: room["closedAt"]

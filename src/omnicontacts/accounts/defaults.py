@@ -113,4 +113,5 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "Merged_Contacts_Count": (0, "int"),
     "Accounts_Default_User_Preferences_language": ("en", "string"),
     "Message_MaxAllowedSize": (5000, "int"),
+    "Unread_Count_Omni": ("all_messages", "select"),
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 from omnicontacts import ids
 from omnicontacts.accounts import repository as accounts_repository
-from omnicontacts.livechat import repository
+from omnicontacts.livechat import repository, unread
 from omnicontacts.livechat.rooms import can_access
 from omnicontacts.restapi.errors import Failure, MeteorError
 from omnicontacts.storage import Connection
@@ -120,9 +120,10 @@ async def _deliver(
     author: dict[str, Any],
     outgoing: Outgoing,
     has_permission: HasPermission,
+    settings: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Rocket.Chat's sendMessage: its `validateMessage` checks in their order, then store the
-    message and update the room."""
+    message and update the room and its subscriptions."""
     if outgoing.avatar:
         _check_link(outgoing.avatar, partial=True)
     if (outgoing.alias or outgoing.avatar) and not has_permission("message-impersonate"):
@@ -163,6 +164,7 @@ async def _deliver(
         message["groupable"] = outgoing.groupable
     message["_updatedAt"] = ts
     await repository.insert_message(conn, message)
+    await unread.note_new_message(conn, room["_id"], author["_id"], ts, settings)
 
     room["msgs"] = int(room.get("msgs") or 0) + 1
     room["lm"] = ts
@@ -225,7 +227,7 @@ async def send_message(
         blocks=list(message.get("blocks") or []),
         custom_fields=message.get("customFields"),
     )
-    return await _deliver(conn, room, author, outgoing, has_permission)
+    return await _deliver(conn, room, author, outgoing, has_permission, settings)
 
 
 def _targets(value: str | list[str]) -> list[str]:
@@ -279,7 +281,7 @@ async def post_message(
         if channel.startswith("@") or not room_id:
             raise MeteorError("invalid-channel")
         room = await _writable_room(conn, room_id, user_id, has_permission, missing=MeteorError("invalid-channel"))
-        sent.append((channel, await _deliver(conn, room, author, outgoing, has_permission)))
+        sent.append((channel, await _deliver(conn, room, author, outgoing, has_permission, settings)))
     if not sent:
         raise Failure("unknown-error")
     channel, message = sent[0]

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from omnicontacts import ids
-from omnicontacts.livechat import repository
+from omnicontacts.livechat import repository, unread
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import parse_iso
@@ -81,6 +81,7 @@ async def send_visitor_message(
         message["alias"] = visitor["name"]
     message["_updatedAt"] = ts
     await repository.insert_message(conn, message)
+    await unread.note_new_message(conn, room["_id"], visitor["_id"], ts, settings)
 
     room["msgs"] = int(room.get("msgs") or 0) + 1
     room["lm"] = ts

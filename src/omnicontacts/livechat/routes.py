@@ -17,6 +17,7 @@ from omnicontacts.livechat import (
     rooms,
     routing,
     schemas,
+    unread,
     visitors,
 )
 from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
@@ -326,6 +327,14 @@ async def inquiry_take(ctx: RequestContext) -> None:
         raise Failure("The user is invalid")
     async with ctx.conn.transaction():
         await routing.take(ctx.conn, ctx.params["inquiryId"], agent_id)
+
+
+@router.post("subscriptions.read", body=schemas.SUBSCRIPTIONS_READ)
+async def subscription_read(ctx: RequestContext) -> None:
+    room_id = ctx.params.get("rid") or ctx.params["roomId"]
+    async with ctx.conn.transaction():
+        if not await unread.read_room(ctx.conn, room_id, ctx.user_required.id):
+            raise Failure("error-invalid-subscription")
 
 
 @router.get("subscriptions.getOne", query=schemas.ROOM_ID_QUERY)

@@ -99,6 +99,14 @@ CUSTOM_FIELDS = _object(
 
 ROOM_ID_QUERY = _object({"roomId": _STRING}, ["roomId"])
 
+_READ_THREADS = {"type": "boolean", "nullable": True}
+SUBSCRIPTIONS_READ: Schema = {
+    "anyOf": [
+        _object({"rid": _STRING, "readThreads": _READ_THREADS}, ["rid"]),
+        _object({"roomId": _STRING, "readThreads": _READ_THREADS}, ["roomId"]),
+    ]
+}
+
 INQUIRY_TAKE = _object({"inquiryId": _STRING, "userId": _STRING}, ["inquiryId"])
 
 ROOMS_INFO = _object({"roomId": _STRING, "roomName": _STRING}, [])
