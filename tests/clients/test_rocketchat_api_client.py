@@ -60,20 +60,26 @@ def test_conversation_through_the_third_party_client(api: Api, server: RunningSe
     posted = agent.chat_post_message("Anything else?", room_id=room["_id"])
     assert posted["channel"] == room["_id"]
     assert posted["message"]["msg"] == "Anything else?"
+    # The visitor's next line waits, unread, until the agent reads the room.
+    visitor.livechat_message(token, room["_id"], "No, thanks")
+    assert agent.subscriptions_get_one(room["_id"])["subscription"]["unread"] == 1
+    assert agent.subscriptions_read(room["_id"]) == {"success": True}
+    assert agent.subscriptions_get_one(room["_id"])["subscription"]["unread"] == 0
     # Newest first; system notes (`livechat-started`, the agent joining) carry a `t`.
     history = [
         message["msg"] for message in visitor.livechat_messages_history(room["_id"], token) if "t" not in message
     ]
-    assert history == ["Anything else?", "Sorry about that, it ships today", "Hello, my order is late"]
+    assert history == ["No, thanks", "Anything else?", "Sorry about that, it ships today", "Hello, my order is late"]
     transcript = agent.call_api_get(f"livechat/{room['_id']}/messages", sort='{"ts":1}')["messages"]
     assert [message["msg"] for message in transcript] == [
         "Hello, my order is late",
         "Sorry about that, it ships today",
         "Anything else?",
+        "No, thanks",
     ]
     served = agent.rooms_info(room_id=room["_id"])["room"]
     assert served["servedBy"]["username"] == agent_name
-    assert served["lastMessage"]["msg"] == "Anything else?"
+    assert served["lastMessage"]["msg"] == "No, thanks"
     assert [listed["_id"] for listed in admin.livechat_rooms()] == [room["_id"]]
     # An agent lists the rooms they serve by naming themselves (the client sends `agents[]=<id>`).
     mine = agent.livechat_rooms(agents=[created["user"]["_id"]], open="true")
