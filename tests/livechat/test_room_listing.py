@@ -248,6 +248,22 @@ def test_custom_fields_filter(api: Api) -> None:
     assert listed(api, {"customFields": json.dumps({"topic": "b.lling"})}) == []
     assert listed(api, {"customFields": json.dumps({"other": "billing"})}) == []
     assert listed(api, {"customFields": "{}"}) == [other_room["_id"], billing_room["_id"]]
+    # Short texts, several fields at once, and a field that changes.
+    create_custom_field(api, "plan", "Plan", scope="room")
+    api.anonymous().post(
+        "livechat/custom.field", {"token": billing["token"], "key": "plan", "value": "Gold", "overwrite": True}
+    )
+    assert listed(api, {"customFields": json.dumps({"topic": "eu"})}) == [billing_room["_id"]]
+    assert listed(api, {"customFields": json.dumps({"topic": "bill", "plan": "GOLD"})}) == [billing_room["_id"]]
+    assert listed(api, {"customFields": json.dumps({"topic": "bill", "plan": "silver"})}) == []
+    # A value is matched inside its own field only, never across into the next one.
+    assert listed(api, {"customFields": json.dumps({"plan": "billing"})}) == []
+    api.anonymous().post(
+        "livechat/custom.field", {"token": billing["token"], "key": "topic", "value": "Refunds", "overwrite": True}
+    )
+    assert listed(api, {"customFields": json.dumps({"topic": "billing"})}) == []
+    assert listed(api, {"customFields": json.dumps({"topic": "refund"})}) == [billing_room["_id"]]
+    assert listed(api, {"customFields": json.dumps({"topic\u001f": "refund"})}) == []
 
 
 def test_what_no_room_here_can_match(api: Api) -> None:

@@ -1,6 +1,7 @@
 """SQLite's trigram tables find rows by rowid: rowids must survive migrations, dumps and restores."""
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
@@ -28,18 +29,26 @@ async def _search(settings: Settings, term: str) -> list[str]:
         await storage.close()
 
 
-def _fill_with_a_gap(settings: Settings) -> None:
-    """Five contacts with rooms, the second one removed, leaving a hole in the rowids."""
+def _fill_with_a_gap(settings: Settings, *, old_schema: bool = False) -> None:
+    """Five contacts with rooms, the second one removed, leaving a hole in the rowids. Under an
+    old schema the rooms are written with the columns every version has (today's writer fills
+    columns added since)."""
     contacts = [contact_doc(name) for name in NAMES]
-    store_with(settings, contacts, [closed_room_doc(contact, closed_minutes=5) for contact in contacts])
+    rooms = [closed_room_doc(contact, closed_minutes=5) for contact in contacts]
+    store_with(settings, contacts, [] if old_schema else rooms)
     with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as raw:
+        if old_schema:
+            raw.executemany(
+                "INSERT INTO rooms (id, t, contact_id, open, ts, closed_at, doc) VALUES (?, 'l', ?, 0, ?, ?, ?)",
+                [(room["_id"], room["contactId"], room["ts"], room["closedAt"], json.dumps(room)) for room in rooms],
+            )
         raw.execute("DELETE FROM contacts WHERE name = ?", (NAMES[1],))
 
 
 def test_migrating_a_filled_database_keeps_search_right(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(alembic_config(settings), "0002")
-    _fill_with_a_gap(settings)
+    _fill_with_a_gap(settings, old_schema=True)
 
     upgrade(settings)
 

@@ -143,6 +143,23 @@ async def find_custom_field(conn: Connection, field_id: str) -> dict[str, Any] |
 # --- rooms -------------------------------------------------------------------------------------
 
 
+# `rooms.fields_text`: the room's text custom fields as "\x1ekey\x1fvalue\x1e…", values lower-cased,
+# so that a trigram index finds the rooms a `customFields` filter asks for.
+FIELD_START, FIELD_VALUE = "\x1e", "\x1f"
+
+
+def fields_text(doc: dict[str, Any]) -> str | None:
+    data = doc.get("livechatData")
+    if not isinstance(data, dict):
+        return None
+    entries = [
+        f"{key}{FIELD_VALUE}{value.lower()}"
+        for key, value in sorted(data.items())
+        if isinstance(value, str) and FIELD_START not in key and FIELD_VALUE not in key
+    ]
+    return FIELD_START + FIELD_START.join(entries) + FIELD_START if entries else None
+
+
 def _room_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
     source = doc.get("source") or {}
     alias = source.get("alias")
@@ -165,6 +182,7 @@ def _room_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         # Lower-cased with Python, as livechat/rooms lower-cases the roomName it looks for.
         fname.lower() if fname is not None else None,
         served_by if isinstance(served_by, str) else None,
+        fields_text(doc),
         jsonutil.dumps_str(doc),
     )
 
@@ -188,8 +206,8 @@ async def _write_room_tags(conn: Connection, doc: dict[str, Any], *, replace: bo
 async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO rooms (id, t, contact_id, visitor_id, open, ts, closed_at, source_type, source_id, "
-        "source_alias, fname, fname_key, served_by, doc) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "source_alias, fname, fname_key, served_by, fields_text, doc) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=False)
@@ -199,7 +217,7 @@ async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE rooms SET t = $2, contact_id = $3, visitor_id = $4, open = $5, ts = $6, closed_at = $7, "
         "source_type = $8, source_id = $9, source_alias = $10, fname = $11, fname_key = $12, served_by = $13, "
-        "doc = $14 WHERE id = $1",
+        "fields_text = $14, doc = $15 WHERE id = $1",
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=True)
@@ -451,11 +469,38 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _custom_field_terms(sql: _Sql, dialect: str, key: str, needle: str) -> None:
+    """`livechatData.<key>` holds the lower-cased literal `needle`. An index on `fields_text`
+    finds the candidates (pg_trgm on PostgreSQL; on SQLite the FTS5 trigram table, by the key
+    and, from three characters, the needle); the test on the document itself keeps it exact."""
+    if FIELD_START in key or FIELD_VALUE in key:
+        # No stored key holds a separator (see `fields_text`).
+        sql.terms.append("1 = 0")
+        return
+    if dialect == "sqlite":
+        query = _phrase(FIELD_START + key + FIELD_VALUE)
+        if len(needle) >= TRIGRAM_MIN:
+            query += " AND " + _phrase(needle)
+        sql.terms.append(f"rowid IN (SELECT rowid FROM rooms_fields_fts WHERE rooms_fields_fts MATCH {sql.arg(query)})")
+    else:
+        escaped = like_pattern(FIELD_START + key + FIELD_VALUE)[:-1] + like_pattern(needle)
+        sql.terms.append(f"fields_text LIKE {sql.arg(escaped)} ESCAPE '\\'")
+    pattern = like_pattern(needle)
+    if dialect == "postgresql":
+        sql.terms.append(f"lower(doc::jsonb -> 'livechatData' ->> {sql.arg(key)}) LIKE {sql.arg(pattern)} ESCAPE '\\'")
+    else:
+        sql.terms.append(
+            "EXISTS (SELECT 1 FROM json_each(rooms.doc, '$.livechatData') AS data "
+            f"WHERE data.key = {sql.arg(key)} AND data.type = 'text' "
+            f"AND lower(data.value) LIKE {sql.arg(pattern)} ESCAPE '\\')"
+        )
+
+
 def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
     sql = _Sql()
     if criteria.impossible:
         return "1 = 0", []
-    searching = criteria.name_part is not None or criteria.exact_name is not None
+    searching = criteria.name_part is not None or criteria.exact_name is not None or bool(criteria.custom_fields)
     # While a name search drives the query on SQLite, `+t` keeps the planner off the listing index.
     sql.terms.append("+t = 'l'" if searching and dialect == "sqlite" else "t = 'l'")
     if criteria.agents is not None:
@@ -485,18 +530,7 @@ def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
             else "1 = 0"
         )
     for key, needle in criteria.custom_fields.items():
-        # Not indexed: it narrows the rooms the other criteria found. Key and value are parameters.
-        pattern = like_pattern(needle)
-        if dialect == "postgresql":
-            sql.terms.append(
-                f"lower(doc::jsonb -> 'livechatData' ->> {sql.arg(key)}) LIKE {sql.arg(pattern)} ESCAPE '\\'"
-            )
-        else:
-            sql.terms.append(
-                "EXISTS (SELECT 1 FROM json_each(rooms.doc, '$.livechatData') AS data "
-                f"WHERE data.key = {sql.arg(key)} AND data.type = 'text' "
-                f"AND lower(data.value) LIKE {sql.arg(pattern)} ESCAPE '\\')"
-            )
+        _custom_field_terms(sql, dialect, key, needle)
     return " AND ".join(sql.terms), sql.args
 
 
