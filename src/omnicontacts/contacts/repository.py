@@ -48,12 +48,12 @@ def search_text(doc: dict[str, Any]) -> str:
     return SEARCH_SEPARATOR.join(str(part).lower() for part in parts)
 
 
-# Phone numbers as people write them. A search term made of these characters alone can only occur
-# inside a run of them, so numbers are found through the suffixes of the runs that hold a digit
-# (`contact_number_keys`): a trigram index is no help there, as ten digits make only a thousand
-# trigrams and each is shared by a fixed share of all contacts.
 # FTS5's trigram index can only answer a substring of at least three characters.
 TRIGRAM_MIN = 3
+# Phone numbers as people write them. Any run of these characters in a search term lies inside
+# a run of them in the text, so numbers are found through the keys `number_keys` makes
+# (`contact_number_keys`): a trigram index is no help there, as ten digits make only a thousand
+# trigrams and each is shared by a fixed share of all contacts.
 NUMBER_RUN = re.compile(r"[0-9+\-(). ]+")
 NUMBER_KEY_LENGTH = 16
 
