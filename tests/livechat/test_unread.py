@@ -82,10 +82,11 @@ def test_read_errors(api: Api) -> None:
     _, room, agent = taken_room(api)
     _, outsider = create_agent(api)
 
-    assert outsider.post("subscriptions.read", {"rid": room["_id"]}).json() == {
-        "success": False,
-        "error": "error-invalid-subscription",
-    }
+    invalid = {"success": False, "error": "error-invalid-subscription"}
+    assert outsider.post("subscriptions.read", {"rid": room["_id"]}).json() == invalid
+    for empty in ({"rid": ""}, {"roomId": ""}):
+        response = agent.post("subscriptions.read", empty)
+        assert (response.status_code, response.json()) == (400, invalid)
     missing = agent.post("subscriptions.read", {})
     assert missing.status_code == 400
     assert missing.json() == {

@@ -331,7 +331,8 @@ async def inquiry_take(ctx: RequestContext) -> None:
 
 @router.post("subscriptions.read", body=schemas.SUBSCRIPTIONS_READ)
 async def subscription_read(ctx: RequestContext) -> None:
-    room_id = ctx.params.get("rid") or ctx.params["roomId"]
+    # The schema admits either key (one branch of its anyOf), possibly as an empty string.
+    room_id = ctx.params["rid"] if "rid" in ctx.params else ctx.params["roomId"]
     async with ctx.conn.transaction():
         if not await unread.read_room(ctx.conn, room_id, ctx.user_required.id):
             raise Failure("error-invalid-subscription")
