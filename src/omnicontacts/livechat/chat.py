@@ -19,7 +19,7 @@ from typing import Any
 
 from omnicontacts import ids
 from omnicontacts.accounts import repository as accounts_repository
-from omnicontacts.livechat import repository, unread
+from omnicontacts.livechat import messages, repository
 from omnicontacts.livechat.rooms import can_access
 from omnicontacts.restapi.errors import Failure, MeteorError
 from omnicontacts.storage import Connection
@@ -163,12 +163,7 @@ async def _deliver(
     if outgoing.groupable is not None:
         message["groupable"] = outgoing.groupable
     message["_updatedAt"] = ts
-    await repository.insert_message(conn, message)
-    await unread.note_new_message(conn, room["_id"], author["_id"], ts, settings)
-
-    room["msgs"] = int(room.get("msgs") or 0) + 1
-    room["lm"] = ts
-    room["lastMessage"] = message
+    await messages.store_message(conn, room, message, sender_id=author["_id"], settings=settings)
     _mark_responded(room, sender, ts)
     room["_updatedAt"] = ts
     await repository.save_room(conn, room)

@@ -40,6 +40,23 @@ async def add_system_message(
     return message
 
 
+async def store_message(
+    conn: Connection,
+    room: dict[str, Any],
+    message: dict[str, Any],
+    *,
+    sender_id: str,
+    settings: Mapping[str, Any],
+) -> None:
+    """Store what a person wrote in a room: the room's other subscriptions learn of it and the
+    room takes it as its last message. The caller saves the room."""
+    await repository.insert_message(conn, message)
+    await unread.note_new_message(conn, room["_id"], sender_id, message["ts"], settings)
+    room["msgs"] = int(room.get("msgs") or 0) + 1
+    room["lm"] = message["ts"]
+    room["lastMessage"] = message
+
+
 async def send_visitor_message(
     conn: Connection,
     visitor: dict[str, Any],
@@ -80,12 +97,7 @@ async def send_visitor_message(
     if visitor.get("name"):
         message["alias"] = visitor["name"]
     message["_updatedAt"] = ts
-    await repository.insert_message(conn, message)
-    await unread.note_new_message(conn, room["_id"], visitor["_id"], ts, settings)
-
-    room["msgs"] = int(room.get("msgs") or 0) + 1
-    room["lm"] = ts
-    room["lastMessage"] = message
+    await store_message(conn, room, message, sender_id=visitor["_id"], settings=settings)
     if not room.get("waitingResponse"):
         # The visitor wrote after an agent's answer: the room waits again (markRoomNotResponded).
         room["waitingResponse"] = True
