@@ -15,7 +15,7 @@ from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.storage.migrate import alembic_config, upgrade
 from tests.factories import closed_room_doc, contact_doc, store_with
-from tests.storage.test_search_plans import Explaining, letters
+from tests.storage.plans import Explaining, letters, settle
 from tests.support import backends, drop_schema, settings_for
 
 ROOMS = 3000
@@ -48,10 +48,7 @@ async def _listing(settings: Settings, fields: dict[str, str], *, explain: bool)
                 return [
                     room["_id"] for room in await repository.list_rooms(conn, criteria, sort=None, offset=0, count=25)
                 ]
-            if conn.dialect == "postgresql":
-                await conn.fetchval("SELECT gin_clean_pending_list('rooms_fields_trgm')")
-                await conn.execute("ANALYZE rooms")
-                await conn.execute("SET LOCAL enable_seqscan = off")
+            await settle(conn, gin_index="rooms_fields_trgm", tables=("rooms",))
             explaining = Explaining(conn)
             await repository.list_rooms(explaining, criteria, sort=None, offset=0, count=25)  # type: ignore[arg-type]
             return explaining.plans[0]

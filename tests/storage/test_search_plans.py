@@ -3,7 +3,6 @@ from an index, never by reading every contact: the statements the repository run
 on each database."""
 
 import asyncio
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -13,38 +12,17 @@ import pytest
 from omnicontacts.bootstrap import prepare_database
 from omnicontacts.contacts import repository
 from omnicontacts.settings import Settings
-from omnicontacts.storage import Connection, open_storage
+from omnicontacts.storage import open_storage
 from tests.factories import contact_doc, store_with
+from tests.storage.plans import Explaining, letters, settle
 from tests.support import backends, drop_schema, settings_for
-
-
-class Explaining:
-    """Runs each query of the repository under EXPLAIN and keeps the plans."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect
-        self.plans: list[str] = []
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "
-        rows = await self.conn.fetch(prefix + sql, *args)
-        self.plans.append("\n".join(str(dict(row)) for row in rows))
-        return []
 
 
 async def _plan(settings: Settings, term: str) -> str:
     storage = await open_storage(settings)
     try:
         async with storage.transaction() as conn:
-            if conn.dialect == "postgresql":
-                # The test tables are small; ask whether an index can serve, not whether it pays.
-                # As autovacuum leaves it: rows inserted after CREATE INDEX wait in the GIN
-                # index's pending list, which the planner prices as a scan, until a vacuum.
-                await conn.fetchval("SELECT gin_clean_pending_list('contacts_search_trgm')")
-                await conn.execute("ANALYZE contacts")
-                await conn.execute("ANALYZE contact_number_keys")
-                await conn.execute("SET LOCAL enable_seqscan = off")
+            await settle(conn, gin_index="contacts_search_trgm", tables=("contacts", "contact_number_keys"))
             explaining = Explaining(conn)
             await repository.search_page(
                 explaining,  # type: ignore[arg-type]
@@ -61,11 +39,6 @@ async def _plan(settings: Settings, term: str) -> str:
 
 # Enough rows that reading them all costs the planner more than an index lookup.
 CONTACTS = 3000
-
-
-def letters(index: int) -> str:
-    """A made-up word per index, so that a name is a selective term."""
-    return "".join(chr(97 + byte % 26) for byte in hashlib.md5(str(index).encode()).digest()[:8])
 
 
 @pytest.fixture(params=backends())
