@@ -6,6 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
+	@command -v npm >/dev/null 2>&1 && npm ci --ignore-scripts --no-audit --no-fund --silent || echo 'npm not found: browser assets (widget, UI scripts) not installed'
 
 # Demo data on the embedded SQLite default, then the server on http://127.0.0.1:3000
 serve: setup
