@@ -373,19 +373,17 @@ async def find_preregistered_contact(
     """The oldest enabled pre-registered contact with exactly one of these emails or phones."""
     if not emails and not phones:
         return None
-    matches = []
+    # Each key is its own index lookup; the few contacts found are then checked and ordered. An
+    # `id IN (...) OR id IN (...)` over contacts could use neither lookup and read every contact.
+    lookups = []
     if emails:
-        matches.append(
-            f"id IN (SELECT contact_id FROM contact_emails WHERE address IN ({_placeholders(1, len(emails))}))"
-        )
+        lookups.append(f"SELECT contact_id FROM contact_emails WHERE address IN ({_placeholders(1, len(emails))})")
     if phones:
         start = len(emails) + 1
-        matches.append(
-            f"id IN (SELECT contact_id FROM contact_phones WHERE phone IN ({_placeholders(start, len(phones))}))"
-        )
+        lookups.append(f"SELECT contact_id FROM contact_phones WHERE phone IN ({_placeholders(start, len(phones))})")
     sql = (
-        f"SELECT id FROM contacts WHERE pre_registration AND enabled AND ({' OR '.join(matches)}) "
-        "ORDER BY created_at, id LIMIT 1"
+        f"SELECT c.id FROM ({' UNION ALL '.join(lookups)}) m JOIN contacts c ON c.id = m.contact_id "
+        "WHERE c.pre_registration AND c.enabled ORDER BY c.created_at, c.id LIMIT 1"
     )
     contact_id = await conn.fetchval(sql, *emails, *phones)
     return None if contact_id is None else await find_doc(conn, str(contact_id), for_update=for_update)
