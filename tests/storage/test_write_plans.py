@@ -56,7 +56,8 @@ def recorded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     try:
         api = Api(base_url)
         api = api.as_user(api.login(ADMIN_USERNAME, ADMIN_PASSWORD))
-        state = handle.server.config.app.state.omni
+        app: Any = handle.server.config.app
+        state = app.state.omni
         recording = RecordingStorage(state.storage)
         state.storage = recording
         yield Recorded(settings, api, recording)
