@@ -6,7 +6,7 @@ Documents are changed in place the way MongoDB's $set/$unset would: a key that e
 position, a new key goes last, so the stored JSON reads like Rocket.Chat's.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from omnicontacts.livechat.closing import close_room
 from omnicontacts.livechat.visitors import remove_guest
 from omnicontacts.restapi.errors import Failure, NotFound
 from omnicontacts.restapi.query import total_from_page
+from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso, parse_iso
 
@@ -267,6 +268,26 @@ async def search_contacts(
     return {"contacts": contacts, "count": count, "offset": offset, "total": total}
 
 
+def search_contacts_streamed(
+    *, search_text: str | None, unknown: bool, sort: dict[str, int] | None, offset: int
+) -> StreamedList:
+    """contacts.search with count=0: every match, sent as it is read (see `search_contacts`)."""
+    term = (search_text or "").lower()
+
+    async def items(conn: Connection) -> AsyncIterator[list[dict[str, Any]]]:
+        async for contacts in repository.search_all(conn, term=term, unknown=unknown, sort=sort, offset=offset):
+            await _expand_managers(conn, contacts)
+            yield contacts
+
+    async def tail(conn: Connection, sent: int) -> dict[str, Any]:
+        total = total_from_page(offset, 0, sent)
+        if total is None:
+            total = await repository.search_total(conn, term=term, unknown=unknown)
+        return {"count": 0, "offset": offset, "total": total}
+
+    return StreamedList("contacts", items, tail)
+
+
 # --- checkExistence and channels ---------------------------------------------------------------
 
 
@@ -357,6 +378,26 @@ async def contact_history(
     if total is None:
         total = await repository.history_total(conn, contact_id, source=source)
     return {"history": history, "count": len(history), "offset": offset, "total": total}
+
+
+async def contact_history_streamed(
+    conn: Connection, contact_id: str, *, source: str | None, sort: dict[str, int] | None, offset: int
+) -> StreamedList:
+    """contacts.history with count=0: every closed conversation, sent as it is read."""
+    if not await repository.enabled_exists(conn, contact_id):
+        raise Failure("error-contact-not-found")
+    source = source if isinstance(source, str) and source else None
+
+    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any]]]:
+        return repository.history_all(conn, contact_id, source=source, sort=sort, offset=offset)
+
+    async def tail(conn: Connection, sent: int) -> dict[str, Any]:
+        total = total_from_page(offset, 0, sent)
+        if total is None:
+            total = await repository.history_total(conn, contact_id, source=source)
+        return {"count": sent, "offset": offset, "total": total}
+
+    return StreamedList("history", items, tail)
 
 
 # --- block / unblock ---------------------------------------------------------------------------

@@ -4,12 +4,14 @@ Each record is its wire-shaped document plus the columns that queries filter on;
 together, inside the caller's transaction.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from omnicontacts import jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
+from omnicontacts.storage.streaming import stream_rows
 from omnicontacts.timeutil import now_after
 
 
@@ -534,13 +536,29 @@ def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
     return " AND ".join(sql.terms), sql.args
 
 
+def _list_rooms_sql(
+    dialect: str, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int, count: int
+) -> tuple[str, list[Any]]:
+    where, args = _room_where(dialect, criteria)
+    order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
+    return f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", args
+
+
 async def list_rooms(
     conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int, count: int
 ) -> list[dict[str, Any]]:
-    where, args = _room_where(conn.dialect, criteria)
-    order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
-    rows = await conn.fetch(f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", *args)
+    sql, args = _list_rooms_sql(conn.dialect, criteria, sort=sort, offset=offset, count=count)
+    rows = await conn.fetch(sql, *args)
     return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def list_all_rooms(
+    conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every matching room from `offset` on (count=0), a batch at a time."""
+    sql, args = _list_rooms_sql(conn.dialect, criteria, sort=sort, offset=offset, count=0)
+    async for rows in stream_rows(conn, sql, *args):
+        yield [jsonutil.loads(row["doc"]) for row in rows]
 
 
 async def count_rooms(conn: Connection, criteria: RoomCriteria) -> int:

@@ -35,6 +35,19 @@ class PgConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
 
+    async def stream(self, sql: str, *args: Any, batch: int = 500) -> AsyncIterator[list[Row]]:
+        """The rows of one query, `batch` at a time, through a server-side cursor (which needs a
+        transaction: a savepoint when one is open), never all in memory at once."""
+        async with self._raw.transaction():
+            rows: list[Row] = []
+            async for record in self._raw.cursor(sql, *args, prefetch=batch):
+                rows.append(cast(Row, record))
+                if len(rows) >= batch:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         async with self._raw.transaction():
