@@ -119,9 +119,8 @@ def _updated_custom_fields(
 async def _rename_conversations(conn: Connection, contact: dict[str, Any], name: str) -> None:
     """A new contact name shows on its rooms, and on the subscriptions and inquiries of its
     channels' visitors."""
-    for room in await livechat_repository.find_rooms_by_contact(conn, contact["_id"]):
-        room["fname"] = name
-        await livechat_repository.save_room(conn, room)
+    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"])
+    await livechat_repository.rename_rooms(conn, rooms, name)
     visitor_ids = sorted({channel["visitor"]["visitorId"] for channel in contact.get("channels") or []})
     await livechat_repository.rename_subscriptions_by_visitors(conn, visitor_ids, name)
     await livechat_repository.rename_inquiries_by_visitors(conn, visitor_ids, name)

@@ -377,6 +377,17 @@ async def find_rooms_by_contact(conn: Connection, contact_id: str) -> list[dict[
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
+async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str) -> None:
+    """Give these rooms a new `fname`: only the name columns and the document change (a full
+    `save_room` would also rewrite every column and the room's tags), in one batch."""
+    rows = []
+    for room in rooms:
+        room["fname"] = name
+        rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
+    if rows:
+        await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
+
+
 async def find_open_room_by_association(
     conn: Connection, visitor_id: str, source_type: str, source_id: str | None
 ) -> dict[str, Any] | None:
@@ -391,10 +402,13 @@ async def find_open_room_by_association(
 
 async def _set_doc_keys(conn: Connection, table: str, rows: list[Any], change: dict[str, Any]) -> None:
     """Set top-level keys in each row's document (`table` is one of our own names)."""
+    updates = []
     for row in rows:
         doc = jsonutil.loads(row["doc"])
         doc.update(change)
-        await conn.execute(f"UPDATE {table} SET doc = $2 WHERE id = $1", row["id"], jsonutil.dumps_str(doc))
+        updates.append((row["id"], jsonutil.dumps_str(doc)))
+    if updates:
+        await conn.executemany(f"UPDATE {table} SET doc = $2 WHERE id = $1", updates)
 
 
 async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
