@@ -245,11 +245,11 @@ async def history_page(
 
 async def history_all(
     conn: Connection, contact_id: str, *, source: str | None, sort: dict[str, int] | None, offset: int
-) -> AsyncIterator[list[dict[str, Any]]]:
+) -> AsyncIterator[list[dict[str, Any] | bytes]]:
     """Every closed conversation from `offset` on (count=0), a batch at a time."""
     sql, args = _history_sql(contact_id, source=source, sort=sort, offset=offset, count=0)
     async for rows in stream_rows(conn, sql, *args):
-        yield _history_items(rows)
+        yield list(_history_items(rows))
 
 
 async def history_total(conn: Connection, contact_id: str, *, source: str | None) -> int:
@@ -329,11 +329,11 @@ async def search_page(
 
 async def search_all(
     conn: Connection, *, term: str, unknown: bool, sort: dict[str, int] | None, offset: int
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every match from `offset` on (count=0), a batch at a time."""
+) -> AsyncIterator[list[str]]:
+    """Every match from `offset` on (count=0), a batch of stored documents (JSON text) at a time."""
     sql, args = _search_sql(conn.dialect, term=term, unknown=unknown, sort=sort, offset=offset, count=0)
     async for rows in stream_rows(conn, sql, *args):
-        yield [jsonutil.loads(row["doc"]) for row in rows]
+        yield [str(row["doc"]) for row in rows]
 
 
 async def search_total(conn: Connection, *, term: str, unknown: bool) -> int:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from omnicontacts import ids
+from omnicontacts import ids, jsonutil
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.contacts import repository
 from omnicontacts.contacts.events import actor_user, record_contact_event
@@ -273,10 +273,13 @@ def search_contacts_streamed(
     """contacts.search with count=0: every match, sent as it is read (see `search_contacts`)."""
     term = (search_text or "").lower()
 
-    async def items(conn: Connection) -> AsyncIterator[list[dict[str, Any]]]:
-        async for contacts in repository.search_all(conn, term=term, unknown=unknown, sort=sort, offset=offset):
-            await _expand_managers(conn, contacts)
-            yield contacts
+    async def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+        async for texts in repository.search_all(conn, term=term, unknown=unknown, sort=sort, offset=offset):
+            # A contact without a manager goes out as stored; the others get theirs expanded.
+            managed = [jsonutil.loads(text) for text in texts if '"contactManager"' in text]
+            await _expand_managers(conn, managed)
+            expanded = iter(managed)
+            yield [next(expanded) if '"contactManager"' in text else text.encode() for text in texts]
 
     async def tail(conn: Connection, sent: int) -> dict[str, Any]:
         total = total_from_page(offset, 0, sent)
@@ -387,7 +390,7 @@ async def contact_history_streamed(
         raise Failure("error-contact-not-found")
     source = source if isinstance(source, str) and source else None
 
-    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any]]]:
+    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
         return repository.history_all(conn, contact_id, source=source, sort=sort, offset=offset)
 
     async def tail(conn: Connection, sent: int) -> dict[str, Any]:

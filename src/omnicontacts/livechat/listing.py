@@ -150,7 +150,7 @@ def rooms_streamed(params: Mapping[str, Any], *, sort: dict[str, int] | None, of
     """livechat/rooms with count=0: every matching room, sent as it is read."""
     criteria = room_criteria(params)
 
-    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any]]]:
+    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
         return repository.list_all_rooms(conn, criteria, sort=sort, offset=offset)
 
     async def tail(conn: Connection, sent: int) -> dict[str, Any]:

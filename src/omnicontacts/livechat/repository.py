@@ -568,11 +568,12 @@ async def list_rooms(
 
 async def list_all_rooms(
     conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every matching room from `offset` on (count=0), a batch at a time."""
+) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+    """Every matching room from `offset` on (count=0), a batch of stored documents (JSON, as they
+    go out) at a time."""
     sql, args = _list_rooms_sql(conn.dialect, criteria, sort=sort, offset=offset, count=0)
     async for rows in stream_rows(conn, sql, *args):
-        yield [jsonutil.loads(row["doc"]) for row in rows]
+        yield [str(row["doc"]).encode() for row in rows]
 
 
 async def count_rooms(conn: Connection, criteria: RoomCriteria) -> int:

@@ -20,8 +20,9 @@ from omnicontacts.storage import Connection, Storage
 @dataclass(frozen=True)
 class StreamedList:
     key: str
-    # The items, a batch at a time, read on the connection given.
-    items: Callable[[Connection], AsyncIterator[list[dict[str, Any]]]]
+    # The items, a batch at a time, read on the connection given: documents, or JSON already
+    # encoded (a stored document that goes out as stored, without a parse and a re-encode).
+    items: Callable[[Connection], AsyncIterator[list[dict[str, Any] | bytes]]]
     # The fields after the list, given how many items went out (e.g. count, offset, total).
     tail: Callable[[Connection, int], Awaitable[dict[str, Any]]]
 
@@ -35,7 +36,7 @@ async def body(storage: Storage, streamed: StreamedList) -> AsyncIterator[bytes]
         async for batch in streamed.items(conn):
             if not batch:
                 continue
-            chunk = b",".join(orjson.dumps(item) for item in batch)
+            chunk = b",".join(item if isinstance(item, bytes) else orjson.dumps(item) for item in batch)
             yield chunk if not sent else b"," + chunk
             sent += len(batch)
         tail = await streamed.tail(conn, sent)

@@ -36,7 +36,7 @@ class PgConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
 
-    async def stream(self, sql: str, *args: Any, batch: int = 500) -> AsyncIterator[list[Row]]:
+    async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, through a server-side cursor (which needs a
         transaction: a savepoint when one is open), never all in memory at once."""
         async with self._raw.transaction():

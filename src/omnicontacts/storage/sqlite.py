@@ -160,7 +160,7 @@ class SqliteConnection:
         text = to_sqlite_sql(sql)
         await self._on_writer(lambda raw: raw.executemany(text, rows))
 
-    async def stream(self, sql: str, *args: Any, batch: int = 500) -> AsyncIterator[list[Row]]:
+    async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, from one reader (or the writer, when this
         request holds it), never all in memory at once."""
         text = to_sqlite_sql(sql)

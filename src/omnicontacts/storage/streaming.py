@@ -10,7 +10,7 @@ from typing import Any
 
 from omnicontacts.storage.base import Connection, Row
 
-BATCH = 500
+BATCH = 200
 
 
 async def stream_rows(conn: Connection, sql: str, *args: Any, batch: int = BATCH) -> AsyncIterator[list[Row]]:
