@@ -2,6 +2,7 @@
 while it is read: the same JSON as a page built in memory, and a worker whose memory stays flat
 however many rows the answer holds."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from bench import generate
 from bench.common import ADMIN_PASSWORD, ADMIN_USERNAME, bench_settings
-from bench.generate import load_postgres, load_sqlite, make_plan
+from bench.generate import Plan, load_sqlite, make_plan
+from omnicontacts.bootstrap import prepare_database
 from tests.factories import closed_room_doc, contact_doc, store
 from tests.support import POSTGRES_URL_VARIABLE, Api, RunningServer, _free_port, backends, drop_schema
 
@@ -88,6 +91,18 @@ def _memory_mb(pid: int) -> dict[str, float]:
     return values
 
 
+def _copy_postgres(url: str, schema: str, plan: Plan) -> None:
+    """The generator's rows, COPYed in this process (its parallel loader forks, which a test
+    process with server threads running should not do)."""
+    prepare_database(bench_settings(url, schema))
+    generate._PLAN, generate._TARGET = plan, (url, schema)
+    try:
+        for kind, total in (("contacts", CONTACTS), ("rooms", ROOMS)):
+            asyncio.run(generate._copy(kind, 0, total))
+    finally:
+        generate._PLAN, generate._TARGET = None, ("", "")
+
+
 @pytest.fixture(scope="module", params=backends())
 def big_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     plan = make_plan(CONTACTS, ROOMS, 5)
@@ -98,7 +113,7 @@ def big_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     else:
         url = os.environ[POSTGRES_URL_VARIABLE]
         schema = f"omni_big_{os.getpid()}"
-        load_postgres(url, schema, plan, workers=2, drop=True)
+        _copy_postgres(url, schema, plan)
     settings = bench_settings(url, schema)
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "DB_POOL_SIZE": "4"}
