@@ -12,7 +12,10 @@ def test_info_answers_an_enabled_visitor(api: Api) -> None:
     response = api.get("livechat/visitors.info", params={"visitorId": visitor["_id"]})
 
     assert response.status_code == 200
-    assert response.json() == {"visitor": visitor | {"_updatedAt": response.json()["visitor"]["_updatedAt"]}, "success": True}
+    assert response.json() == {
+        "visitor": visitor | {"_updatedAt": response.json()["visitor"]["_updatedAt"]},
+        "success": True,
+    }
 
 
 def test_info_errors(api: Api) -> None:
@@ -99,11 +102,15 @@ def test_autocomplete_by_name_prefix(api: Api) -> None:
 def test_autocomplete_errors(api: Api) -> None:
     missing = api.get("livechat/visitors.autocomplete")
     assert missing.status_code == 400
-    assert missing.json() == {
-        "success": False,
-        "error": "must have required property 'selector' [invalid-params]",
-        "errorType": "invalid-params",
-    } or missing.json()["error"] == "must have required property 'selector' [invalid-params]"
+    assert (
+        missing.json()
+        == {
+            "success": False,
+            "error": "must have required property 'selector' [invalid-params]",
+            "errorType": "invalid-params",
+        }
+        or missing.json()["error"] == "must have required property 'selector' [invalid-params]"
+    )
     broken = api.get("livechat/visitors.autocomplete", params={"selector": "{invalid"})
     assert broken.status_code == 400
     assert broken.json()["success"] is False
@@ -163,7 +170,19 @@ def test_search_chats_filters(api: Api) -> None:
     closed_item = everything["history"][1]
     assert closed_item["closingMessage"]["t"] == "livechat-close"
     assert "closingMessage" not in everything["history"][0]
-    assert set(closed_item) <= {"_id", "fname", "ts", "v", "msgs", "servedBy", "closedAt", "closedBy", "closer", "tags", "closingMessage"}
+    assert set(closed_item) <= {
+        "_id",
+        "fname",
+        "ts",
+        "v",
+        "msgs",
+        "servedBy",
+        "closedAt",
+        "closedBy",
+        "closer",
+        "tags",
+        "closingMessage",
+    }
 
     only_closed = api.get(path, params={"closedChatsOnly": "true"}).json()
     assert [room["_id"] for room in only_closed["history"]] == [closed["_id"]]

@@ -4,7 +4,6 @@ every visitor or every room: the statements the repository runs are explained on
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,7 +73,9 @@ async def _plans(settings: Settings, query: Query) -> str:
     storage = await open_storage(settings)
     try:
         async with storage.transaction() as conn:
-            await settle(conn, gin_index="visitors_search_trgm", tables=("visitors", "visitor_emails", "visitor_phones", "rooms"))
+            await settle(
+                conn, gin_index="visitors_search_trgm", tables=("visitors", "visitor_emails", "visitor_phones", "rooms")
+            )
             explaining = ExplainingAll(conn)
             await query(explaining)  # type: ignore[arg-type]
             return "\n".join(explaining.plans)
@@ -97,12 +98,15 @@ QUERIES: dict[str, Query] = {
     "total": _total(letters(42)[1:6]),
     "no term": _search(""),
     "autocomplete": lambda conn: repository.name_prefix_page(conn, prefix=letters(7)[:3], exceptions=["a"], limit=10),
-    "chat history": lambda conn: repository.rooms_of_visitor_page(
-        conn, "visitor-00042", sort=None, offset=0, count=25
-    ),
+    "chat history": lambda conn: repository.rooms_of_visitor_page(conn, "visitor-00042", sort=None, offset=0, count=25),
     "chat history total": lambda conn: repository.rooms_of_visitor_total(conn, "visitor-00042"),
     "search chats": lambda conn: repository.chats_of_visitor(
-        conn, "visitor-00042", closed_only=True, served_only=True, source="widget", sort=None, offset=0, count=25
+        conn,
+        "visitor-00042",
+        repository.ChatFilter(closed_only=True, served_only=True, source="widget"),
+        sort=None,
+        offset=0,
+        count=25,
     ),
 }
 

@@ -165,17 +165,17 @@ async def search_chats(
     """The visitor's conversations, filtered: closed only, served only, by source (type or
     alias, case-insensitive substring) and by a literal text one of their messages holds."""
     await _readable_room(conn, room_id, user_id, has_permission)
-    flags = {"closed_only": closed_only, "served_only": served_only, "source": source}
+    flags = repository.ChatFilter(closed_only=closed_only, served_only=served_only, source=source)
     if search_text:
         # The text is looked for in each conversation's messages: only this visitor's rooms.
-        rooms = await repository.chats_of_visitor(conn, visitor_id, **flags, sort=sort, offset=0, count=0)
+        rooms = await repository.chats_of_visitor(conn, visitor_id, flags, sort=sort, offset=0, count=0)
         rooms = [room for room in rooms if await _mentions(conn, room["_id"], search_text)]
         total = len(rooms)
         rooms = rooms[offset : offset + count] if count else rooms[offset:]
     else:
-        rooms = await repository.chats_of_visitor(conn, visitor_id, **flags, sort=sort, offset=offset, count=count)
+        rooms = await repository.chats_of_visitor(conn, visitor_id, flags, sort=sort, offset=offset, count=count)
         found = total_from_page(offset, count, len(rooms))
-        total = found if found is not None else await repository.chats_of_visitor_total(conn, visitor_id, **flags)
+        total = found if found is not None else await repository.chats_of_visitor_total(conn, visitor_id, flags)
     history = [await _with_closing_message(conn, room) for room in rooms]
     return {"history": history, "count": len(history), "offset": offset, "total": total}
 

@@ -6,6 +6,7 @@ and numbers, the trigram index on `visitors.search_text` for substrings of names
 the plain listing, and `rooms (visitor_id, ts, id)` for a visitor's conversations.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from omnicontacts import jsonutil
@@ -29,7 +30,8 @@ def _name_match(dialect: str, term: str, args: list[Any]) -> str:
     like = f"search_text LIKE ${len(args)} ESCAPE '\\'"
     if dialect == "sqlite" and len(term) >= TRIGRAM_MIN:
         args.append('"' + term.replace('"', '""') + '"')
-        return f"SELECT id FROM visitors WHERE seq IN (SELECT rowid FROM visitors_fts WHERE visitors_fts MATCH ${len(args)}) AND {like}"
+        fts = f"SELECT rowid FROM visitors_fts WHERE visitors_fts MATCH ${len(args)}"
+        return f"SELECT id FROM visitors WHERE seq IN ({fts}) AND {like}"
     return f"SELECT id FROM visitors WHERE {like}"
 
 
@@ -97,16 +99,24 @@ async def rooms_of_visitor_total(conn: Connection, visitor_id: str) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM rooms WHERE visitor_id = $1 AND t = 'l'", visitor_id))
 
 
-def _chats_filter(visitor_id: str, *, closed_only: bool, served_only: bool, source: str | None) -> tuple[str, list[Any]]:
+@dataclass(frozen=True)
+class ChatFilter:
+    closed_only: bool = False
+    served_only: bool = False
+    # A case-insensitive literal substring of the source's type or alias.
+    source: str | None = None
+
+
+def _chats_filter(visitor_id: str, chats: ChatFilter) -> tuple[str, list[Any]]:
     where = "visitor_id = $1"
     args: list[Any] = [visitor_id]
-    if closed_only:
+    if chats.closed_only:
         where += " AND closed_at IS NOT NULL"
-    if served_only:
+    if chats.served_only:
         where += " AND served_by IS NOT NULL"
-    if source:
+    if chats.source:
         # rooms.source_type / source_alias are stored lower-cased for this filter.
-        args.append(like_pattern(source.lower()))
+        args.append(like_pattern(chats.source.lower()))
         where += " AND (source_type LIKE $2 ESCAPE '\\' OR source_alias LIKE $2 ESCAPE '\\')"
     return where, args
 
@@ -114,22 +124,18 @@ def _chats_filter(visitor_id: str, *, closed_only: bool, served_only: bool, sour
 async def chats_of_visitor(
     conn: Connection,
     visitor_id: str,
+    chats: ChatFilter,
     *,
-    closed_only: bool,
-    served_only: bool,
-    source: str | None,
     sort: dict[str, int] | None,
     offset: int,
     count: int,
 ) -> list[dict[str, Any]]:
-    where, args = _chats_filter(visitor_id, closed_only=closed_only, served_only=served_only, source=source)
+    where, args = _chats_filter(visitor_id, chats)
     order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
     rows = await conn.fetch(f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", *args)
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
-async def chats_of_visitor_total(
-    conn: Connection, visitor_id: str, *, closed_only: bool, served_only: bool, source: str | None
-) -> int:
-    where, args = _chats_filter(visitor_id, closed_only=closed_only, served_only=served_only, source=source)
+async def chats_of_visitor_total(conn: Connection, visitor_id: str, chats: ChatFilter) -> int:
+    where, args = _chats_filter(visitor_id, chats)
     return int(await conn.fetchval(f"SELECT count(*) FROM rooms WHERE {where}", *args))

@@ -1,5 +1,6 @@
 """HTTP side of the visitor directory (livechat/visitors.*) and of licenses.info."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from omnicontacts.accounts import repository as accounts_repository
@@ -14,8 +15,8 @@ _NULLABLE_NUMBER = {"type": "number", "nullable": True}
 _PAGINATION = {"count": _NULLABLE_NUMBER, "offset": _NULLABLE_NUMBER, "sort": _NULLABLE_STRING}
 
 
-def _object(properties: dict[str, object], required: list[str]) -> Schema:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+def _object(properties: Mapping[str, object], required: list[str]) -> Schema:
+    return {"type": "object", "properties": dict(properties), "required": required, "additionalProperties": False}
 
 
 VISITORS_INFO = _object({"visitorId": {"type": "string"}}, ["visitorId"])

@@ -35,6 +35,10 @@ class PgConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._raw.copy_records_to_table(table, records=rows, columns=list(columns))
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         async with self._raw.transaction():

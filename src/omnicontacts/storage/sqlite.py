@@ -47,6 +47,11 @@ class SqliteConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._raw.executemany(to_sqlite_sql(sql), rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # `table` and `columns` are our own names, never input.
+        marks = ", ".join("?" for _ in columns)
+        self._raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         # IMMEDIATE takes the write lock up front: two read-modify-write transactions

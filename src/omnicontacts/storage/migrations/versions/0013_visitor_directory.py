@@ -1,4 +1,11 @@
-"""The visitor directory (livechat/visitors.search, .autocomplete, .chatHistory, .searchChats)
+"""The visitor directory, and bulk import.
+
+Import: `contact_import_ids` maps a source system's id (kept in the contact's `importIds`) to
+the contact, so a re-run updates instead of duplicating; `imports` and `import_rejections` keep
+each import's progress and its report, written in the same transaction as each batch, so an
+interrupted import resumes exactly where its last batch ended.
+
+Directory: the visitor directory (livechat/visitors.search, .autocomplete, .chatHistory, .searchChats)
 is served by indexes.
 
 `visitors.search_text` holds the visitor's name and username, lower-cased with Python and joined
@@ -41,7 +48,9 @@ def _sqlite_stable_rowid() -> None:
         return
     indexes = _rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visitors' AND sql IS NOT NULL")
     columns = ", ".join(str(row[1]) for row in _rows("PRAGMA table_info(visitors)"))
-    rebuilt = str(create_table).replace("CREATE TABLE visitors (", "CREATE TABLE visitors_rebuilt (\n\tseq INTEGER PRIMARY KEY, ", 1)
+    rebuilt = str(create_table).replace(
+        "CREATE TABLE visitors (", "CREATE TABLE visitors_rebuilt (\n\tseq INTEGER PRIMARY KEY, ", 1
+    )
     op.execute(rebuilt.replace("PRIMARY KEY (id)", "UNIQUE (id)"))
     op.execute(f"INSERT INTO visitors_rebuilt (seq, {columns}) SELECT rowid, {columns} FROM visitors")
     op.execute("DROP TABLE visitors")
@@ -68,7 +77,34 @@ def _backfill() -> None:
         after = rows[-1][0]
 
 
+def _import_tables() -> None:
+    # Nothing stored before this revision has `importIds`: no backfill.
+    op.create_table(
+        "contact_import_ids",
+        sa.Column("import_id", sa.Text, primary_key=True),
+        sa.Column("contact_id", sa.Text, sa.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    )
+    op.create_index("contact_import_ids_contact", "contact_import_ids", ["contact_id"])
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("file_sha256", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+    )
+    op.create_index("imports_file", "imports", ["file_sha256", "status"])
+    op.create_table(
+        "import_rejections",
+        sa.Column("import_id", sa.Text, sa.ForeignKey("imports.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("line", sa.BigInteger, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("import_id", "line"),
+    )
+
+
 def upgrade() -> None:
+    _import_tables()
     postgres = op.get_bind().dialect.name == "postgresql"
     if not postgres:
         _sqlite_stable_rowid()
@@ -104,6 +140,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("import_rejections", "imports", "contact_import_ids"):
+        op.execute(f"DROP TABLE IF EXISTS {table}")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS visitors_search_trgm")
     else:
