@@ -9,16 +9,16 @@ from tests.portability.helpers import import_file, search, upload
 from tests.support import Api
 
 BAD_ROWS = (
-    "name,emails,phones,manager,id,plan\n"  # 1
-    "Ann Lee,ann@example.com;ann.lee@example.org,+1 555 0100,{agent},s-1,gold\n"  # 2
-    "Bad Mail,not-an-email,,,s-2,\n"  # 3
-    ",,,,s-3,\n"  # 4
-    "No Manager,nm@example.com,,ghost,s-4,\n"  # 5
-    "Bad Plan,bp@example.com,,,s-5,Gold1\n"  # 6
-    "{long},long@example.com,,,s-6,\n"  # 7
-    '"Broken quote,bq@example.com,,,s-7,\n'  # 8
-    "Good After,ga@example.com,,,s-8,\n"  # 9
-).encode()
+    b"name,emails,phones,manager,id,plan\n"  # 1
+    b"Ann Lee,ann@example.com;ann.lee@example.org,+1 555 0100,{agent},s-1,gold\n"  # 2
+    b"Bad Mail,not-an-email,,,s-2,\n"  # 3
+    b",,,,s-3,\n"  # 4
+    b"No Manager,nm@example.com,,ghost,s-4,\n"  # 5
+    b"Bad Plan,bp@example.com,,,s-5,Gold1\n"  # 6
+    b"{long},long@example.com,,,s-6,\n"  # 7
+    b'"Broken quote,bq@example.com,,,s-7,\n'  # 8
+    b"Good After,ga@example.com,,,s-8,\n"  # 9
+)
 LATIN1 = "Zoë Broken,zoe@example.com,,,s-9,\n".encode("latin-1")  # 10
 
 
@@ -141,7 +141,7 @@ def test_a_header_without_contact_columns_fails_the_import(api: Api) -> None:
 
 
 def test_import_permissions_and_errors(api: Api) -> None:
-    agent, agent_api = create_agent(api)
+    _agent, agent_api = create_agent(api)
     denied = agent_api.client.post("/api/v1/omnichannel/contacts.import", files={"file": ("a.csv", b"name\nx\n")})
     assert denied.status_code == 403
     assert agent_api.get("omnichannel/contacts.import", params={"importId": "x"}).status_code == 403

@@ -89,7 +89,7 @@ def test_a_killed_import_resumes_to_the_same_end_state(api: Api, server: Running
     deadline = time.monotonic() + 300
     while True:
         job = _job(api, server)
-        if job is not None and 0 < job["nextLine"] and job["status"] == "running":
+        if job is not None and job["nextLine"] > 0 and job["status"] == "running":
             break
         assert process.poll() is None, "the import finished before it could be killed"
         assert time.monotonic() < deadline
