@@ -5,7 +5,7 @@ from typing import Any
 
 from tests.contacts.conversations import create_custom_field
 from tests.livechat.steps import create_agent, create_contact, get_contact
-from tests.portability.helpers import import_file, search, upload
+from tests.portability.helpers import import_file, search, upload, wait
 from tests.support import Api
 
 BAD_ROWS = (
@@ -160,3 +160,4 @@ def test_import_permissions_and_errors(api: Api) -> None:
     assert api.anonymous().get("omnichannel/contacts.import", params={"importId": "x"}).status_code == 401
     import_id = upload(api, b"name\nx\n")
     assert api.get("omnichannel/contacts.import", params={"importId": import_id}).status_code == 200
+    assert wait(api, import_id)["import"]["status"] == "done"
