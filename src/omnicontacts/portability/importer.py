@@ -9,8 +9,8 @@ and update it; rows without one find their contact by email or phone.
 Per row, in file order:
 - an `id` already imported: the contact is updated, as omnichannel/contacts.update would;
 - an email or phone some contact holds: the row is merged into it by the contact lifecycle's
-  rules (new emails and phones added, a different name recorded as a conflict), with a
-  `merged` event;
+  rules (new emails and phones added; on a known contact a different name is recorded as a
+  conflict, an unknown contact takes it), with a `merged` event;
 - otherwise a new contact, as POST omnichannel/contacts makes it. These are the bulk of a
   migration and are written many at once (COPY on PostgreSQL), with the same columns and index
   rows as one at a time.
@@ -119,7 +119,9 @@ async def _merge(conn: Connection, row: ImportRow, contact_id: str, actor: dict[
         phones=row.phones,
         custom_fields=list(row.custom_fields.items()),
     )
-    merged = lifecycle.merge_into(contact, incoming, overwrite=False)
+    # As the lifecycle merges what a visitor tells: an unknown contact takes the values, a known
+    # one keeps its own and records the differences as conflicts.
+    merged = lifecycle.merge_into(contact, incoming, overwrite=bool(contact.get("unknown")))
     if row.manager and not contact.get("contactManager"):
         contact["contactManager"] = merged["contactManager"] = row.manager
     if row.import_id and row.import_id not in (contact.get("importIds") or []):
