@@ -3,6 +3,7 @@
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -13,7 +14,7 @@ from omnicontacts.storage import open_storage
 from omnicontacts.storage.migrate import alembic_config, upgrade
 from tests.support import backends, drop_schema, settings_for
 
-OLD_VISITORS = [
+OLD_VISITORS: list[tuple[str, str | None, str | None, dict[str, Any]]] = [
     ("v1", "tok-1", "guest-1", {"name": "Ana Maria", "ts": "2024-01-01T00:00:00.000Z"}),
     ("v2", "tok-2", "guest-2", {"name": "Beatriz", "ts": "2024-01-02T00:00:00.000Z"}),
     ("v3", None, None, {"disabled": True}),
