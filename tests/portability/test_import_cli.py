@@ -127,3 +127,24 @@ def test_a_killed_import_resumes_to_the_same_end_state(api: Api, server: Running
     assert code == 0, output
     assert f"rows {ROWS}, created 0, updated 0, merged 0, unchanged {ROWS}, rejected 0" in output
     assert _state(api) == expected
+
+
+def test_export_command_writes_what_import_reads(api: Api, server: RunningServer, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("id,name,emails,phones\ns-1,Ann,ann@example.com,+1 555 0100\ns-2,Bob,,+1 555 0200\n")
+    assert _run(server, "import", str(source))[0] == 0
+    target = tmp_path / "out.jsonl"
+
+    code, output = _run(server, "export", "--format", "jsonl", "-o", str(target), "--search", "ann")
+
+    assert code == 0, output
+    assert "exported 1 contacts" in output
+    assert target.read_text() == (
+        '{"id":"s-1","name":"Ann","emails":["ann@example.com"],"phones":["+1 555 0100"],"customFields":{}}\n'
+    )
+    code, output = _run(server, "export")
+    assert code == 0
+    # Contacts come in the order of their ids; the CSV goes to standard output, the bar to stderr.
+    lines = output.splitlines()
+    assert lines[0] == "id,name,emails,phones,manager"
+    assert sorted(lines[1:3]) == ["s-1,Ann,ann@example.com,+1 555 0100,", "s-2,Bob,,+1 555 0200,"]
