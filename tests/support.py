@@ -39,6 +39,9 @@ LOGGED_OUT = {
 
 # Rows every test starts without; accounts keep only the admin, config returns to defaults.
 DATA_TABLES = (
+    "import_rejections",
+    "imports",
+    "contact_import_ids",
     "contact_events",
     "contact_channels",
     "contact_emails",

@@ -17,7 +17,9 @@ from omnicontacts.contacts.events_routes import router as contact_events_router
 from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
+from omnicontacts.livechat.directory_routes import router as directory_router
 from omnicontacts.livechat.routes import router as livechat_router
+from omnicontacts.portability.routes import router as portability_router
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
@@ -29,6 +31,8 @@ API_ROUTERS: list[Router] = [
     customfields_router,
     livechat_router,
     chat_router,
+    directory_router,
+    portability_router,
 ]
 
 

@@ -1,7 +1,8 @@
-"""The `omnicontacts` command: serve, admin, demo, db."""
+"""The `omnicontacts` command: serve, admin, demo, import, export, db."""
 
 import asyncio
 import os
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -104,6 +105,39 @@ def demo(
     prepare_database(settings)
     created = asyncio.run(fill_demo_data(settings, contacts))
     typer.echo(f"demo data: {created} contacts created" if created else "demo data already present")
+
+
+@cli.command("import")
+def import_contacts(
+    file: Path = typer.Argument(
+        ..., help="A CSV (name, emails, phones, manager, id, custom fields) or JSON Lines file"
+    ),
+    fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be imported; write nothing"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Import contacts in batches; run it again to resume an interrupted import."""
+    from omnicontacts.portability.commands import run_import_command
+
+    if fmt not in (None, "csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    raise typer.Exit(run_import_command(_settings(database_url), file, fmt, dry_run))
+
+
+@cli.command("export")
+def export_contacts(
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)"),
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    search: str | None = typer.Option(None, "--search", help="Only contacts contacts.search finds for this text"),
+    unknown: bool | None = typer.Option(None, "--unknown/--known", help="Only unknown (or only known) contacts"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Export contacts as CSV or JSON Lines (what `import` reads back)."""
+    from omnicontacts.portability.commands import run_export_command
+
+    if fmt not in ("csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    raise typer.Exit(run_export_command(_settings(database_url), output, fmt, search, unknown))
 
 
 @db_cli.command("upgrade")

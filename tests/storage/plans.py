@@ -108,6 +108,9 @@ class RecordingConnection:
             self._keep(sql, rows[0])
         await self._conn.executemany(sql, rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.copy_records(table, columns, rows)
+
     def transaction(self) -> AbstractAsyncContextManager[None]:
         return self._conn.transaction()
 

@@ -73,6 +73,8 @@ PERMISSIONS: dict[str, list[str]] = {
     "edit-other-user-active-status": ["admin"],
     "view-full-other-user-info": ["admin"],
     "view-user-administration": ["admin"],
+    # Bulk import of contacts (with create-livechat-contact).
+    "run-import": ["admin"],
     "access-permissions": ["admin"],
     "access-setting-permissions": ["admin"],
     "view-privileged-setting": ["admin"],

@@ -77,6 +77,24 @@ async def create_contact(
         await validate_contact_manager(conn, contact_manager)
     allowed = await customfields_service.allowed_visitor_fields(conn)
     accepted = customfields_service.validate_custom_fields(allowed, custom_fields or {})
+    doc = new_contact_doc(
+        name=name, emails=emails, phones=phones, custom_fields=accepted, contact_manager=contact_manager
+    )
+    await repository.insert_contact(conn, doc)
+    return str(doc["_id"])
+
+
+def new_contact_doc(
+    *,
+    name: str,
+    emails: list[str],
+    phones: list[str],
+    custom_fields: dict[str, Any],
+    contact_manager: str | None,
+    import_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """A pre-registered contact as POST omnichannel/contacts stores it, its values already
+    checked (the bulk import builds many with it, then stores them at once)."""
     now = now_iso()
     doc: dict[str, Any] = {
         "_id": ids.object_id(),
@@ -88,9 +106,11 @@ async def create_contact(
     # An absent manager stays absent: clients test for the key, not for null.
     if contact_manager:
         doc["contactManager"] = contact_manager
-    doc.update({"channels": [], "customFields": accepted, "unknown": False, "preRegistration": True, "_updatedAt": now})
-    await repository.insert_contact(conn, doc)
-    return str(doc["_id"])
+    doc.update({"channels": [], "customFields": custom_fields, "unknown": False, "preRegistration": True})
+    if import_ids:
+        doc["importIds"] = import_ids
+    doc["_updatedAt"] = now
+    return doc
 
 
 # --- update ------------------------------------------------------------------------------------

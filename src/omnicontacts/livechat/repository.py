@@ -26,7 +26,20 @@ def _lock(conn: Connection, for_update: bool) -> str:
 # --- visitors ----------------------------------------------------------------------------------
 
 
+VISITOR_SEARCH_SEPARATOR = "\x1f"
+
+
+def visitor_search_text(doc: dict[str, Any]) -> str:
+    """What the visitor directory matches: the name, then the username, lower-cased, one field
+    apart. The name comes first, so a prefix of this text is a prefix of the name."""
+    parts = [doc.get("name"), doc.get("username")]
+    return VISITOR_SEARCH_SEPARATOR.join(
+        part.lower().replace(VISITOR_SEARCH_SEPARATOR, " ") if isinstance(part, str) else "" for part in parts
+    )
+
+
 def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
+    ts = doc.get("ts")
     return (
         doc["_id"],
         doc.get("token"),
@@ -34,6 +47,8 @@ def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         bool(doc.get("disabled")),
         doc.get("_updatedAt") or doc.get("ts") or "",
         jsonutil.dumps_str(doc),
+        visitor_search_text(doc),
+        ts if isinstance(ts, str) else None,
     )
 
 
@@ -55,7 +70,8 @@ async def _write_visitor_index_rows(conn: Connection, doc: dict[str, Any]) -> No
 
 async def insert_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         *_visitor_columns(doc),
     )
     await _write_visitor_index_rows(conn, doc)
@@ -63,7 +79,8 @@ async def insert_visitor(conn: Connection, doc: dict[str, Any]) -> None:
 
 async def save_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6 WHERE id = $1",
+        "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6, search_text = $7, "
+        "ts = $8 WHERE id = $1",
         *_visitor_columns(doc),
     )
     for table in ("visitor_emails", "visitor_phones"):

@@ -92,6 +92,11 @@ def parse_registration(body: dict[str, Any]) -> Registration:
     )
 
 
+def valid_email(address: str) -> bool:
+    """Rocket.Chat's `validateEmail`."""
+    return _EMAIL.match(address) is not None
+
+
 def _checked_email(email: str) -> str:
     address = email.strip().lower()
     if not _EMAIL.match(address):

@@ -27,6 +27,10 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows at once (PostgreSQL's COPY; one multi-row insert on SQLite)."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """Make the statements inside one transaction: committed on exit, rolled back on error."""
         ...

@@ -36,6 +36,10 @@ class PgConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._raw.copy_records_to_table(table, records=rows, columns=list(columns))
+
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, through a server-side cursor (which needs a
         transaction: a savepoint when one is open), never all in memory at once."""

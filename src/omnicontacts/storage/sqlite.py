@@ -160,6 +160,12 @@ class SqliteConnection:
         text = to_sqlite_sql(sql)
         await self._on_writer(lambda raw: raw.executemany(text, rows))
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # `table` and `columns` are our own names, never input.
+        marks = ", ".join("?" for _ in columns)
+        text = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        await self._on_writer(lambda raw: raw.executemany(text, rows))
+
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, from one reader (or the writer, when this
         request holds it), never all in memory at once."""
