@@ -57,6 +57,8 @@ DATA_TABLES = (
     "permissions",
     "settings",
     "roles",
+    "mail_outbox",
+    "livechat_page_views",
 )
 
 

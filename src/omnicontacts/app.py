@@ -18,9 +18,13 @@ from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.routes import router as livechat_router
+from omnicontacts.mail.sender import MailSender
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
+from omnicontacts.widget import assets as widget_assets
+from omnicontacts.widget import transcripts as widget_transcripts
+from omnicontacts.widget.routes import router as widget_router
 
 API_ROUTERS: list[Router] = [
     accounts_router,
@@ -29,6 +33,7 @@ API_ROUTERS: list[Router] = [
     customfields_router,
     livechat_router,
     chat_router,
+    widget_router,
 ]
 
 
@@ -67,9 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await open_storage(settings)
         app.state.omni = AppState(settings=settings, storage=storage)
+        widget_transcripts.install()
+        app.state.mail_sender = mail_sender = MailSender(storage)
+        mail_sender.start()
         try:
             yield
         finally:
+            await mail_sender.stop()
             await storage.close()
 
     mounted = [("/api/v1/", endpoint) for router in API_ROUTERS for endpoint in router.endpoints]
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    app.router.routes.extend(widget_assets.routes())
     return app
 
 
