@@ -149,6 +149,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "Livechat_data_processing_consent_text": ("", "string"),
     "Omnichannel_call_provider": ("none", "select"),
     "Language": ("", "language"),
+    # Extra stylesheets and scripts (comma-separated addresses) added to the widget's page.
+    "Livechat_WidgetLayoutClasses": ("", "string"),
+    "Livechat_AdditionalWidgetScripts": ("", "string"),
     "Message_AllowEditing": (True, "boolean"),
     "Message_AllowDeleting": (True, "boolean"),
     # Outgoing mail (transcripts, offline messages), with Rocket.Chat's ids and defaults.

@@ -51,10 +51,19 @@ def _server_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def index_html(template: str, server_url: str) -> str:
-    """The package's page with `SERVER_URL` set first thing in its body, as Rocket.Chat sets it."""
+def _addresses(setting: str) -> list[str]:
+    return [item.strip() for item in setting.split(",") if item.strip()]
+
+
+def index_html(template: str, server_url: str, *, stylesheets: str = "", scripts: str = "") -> str:
+    """The package's page with `SERVER_URL` set first thing in its body, as Rocket.Chat sets it,
+    and the operator's extra stylesheets (`Livechat_WidgetLayoutClasses`) and scripts
+    (`Livechat_AdditionalWidgetScripts`) added to its head and body."""
     script = f"<script> SERVER_URL = '{html.escape(server_url, quote=True)}'; </script>"
-    return template.replace("<body>", f"<body>{script}", 1)
+    page = template.replace("<body>", f"<body>{script}", 1)
+    links = "".join(f'<link rel="stylesheet" href="{html.escape(url, quote=True)}">' for url in _addresses(stylesheets))
+    extra = "".join(f'<script src="{html.escape(url, quote=True)}"></script>' for url in _addresses(scripts))
+    return page.replace("</head>", f"{links}</head>", 1).replace("</body>", f"{extra}</body>", 1)
 
 
 def frame_ancestors(allowed_setting: str, referer: str | None) -> tuple[str | None, bool]:
@@ -70,25 +79,33 @@ def frame_ancestors(allowed_setting: str, referer: str | None) -> tuple[str | No
     return f"frame-ancestors {parts.scheme}://{parts.netloc}", True
 
 
-async def _allowed_domains(request: Request) -> str:
+async def _settings(request: Request) -> dict[str, str]:
     state: AppState = request.app.state.omni
     async with state.storage.connection() as conn:
         await state.config.ensure_fresh(conn)
-    return str(state.config.setting("Livechat_AllowedDomainsList", "") or "")
+    names = ("Livechat_AllowedDomainsList", "Livechat_WidgetLayoutClasses", "Livechat_AdditionalWidgetScripts")
+    return {name: str(state.config.setting(name, "") or "") for name in names}
 
 
 async def livechat_page(request: Request) -> Response:
     index = widget_dir() / "index.html"
     if not index.is_file():
         return HTMLResponse(MISSING_PAGE.format(where=html.escape(str(index.parent))), status_code=503)
-    policy, serve = frame_ancestors(await _allowed_domains(request), request.headers.get("referer"))
+    settings = await _settings(request)
+    policy, serve = frame_ancestors(settings["Livechat_AllowedDomainsList"], request.headers.get("referer"))
     headers = {"cache-control": "no-cache"}
     if policy is not None:
         headers["content-security-policy"] = policy
     if not serve:
         return HTMLResponse("", status_code=403, headers=headers)
     template = _index_template(index, index.stat().st_mtime)
-    return HTMLResponse(index_html(template, _server_url(request)), headers=headers)
+    page = index_html(
+        template,
+        _server_url(request),
+        stylesheets=settings["Livechat_WidgetLayoutClasses"],
+        scripts=settings["Livechat_AdditionalWidgetScripts"],
+    )
+    return HTMLResponse(page, headers=headers)
 
 
 # --- avatars -------------------------------------------------------------------------------------

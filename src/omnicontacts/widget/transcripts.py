@@ -119,11 +119,14 @@ async def send_visitor_transcript(
     conn: Connection, token: str, room_id: str, email: str, settings: Mapping[str, Any]
 ) -> None:
     """`POST livechat/transcript`: the visitor asks for the transcript of their own room."""
-    visitor = await livechat_repository.find_visitor_by_token(conn, token)
-    if visitor is None:
-        raise Failure("error-invalid-token")
+    # The room decides: its visitor may since have been given a new token (registering again
+    # with the same address), and the token the room was opened with still reaches it.
     room = await livechat_repository.find_room(conn, room_id, for_update=True)
-    if room is None or room.get("t") != "l" or (room.get("v") or {}).get("token") != token:
+    room_visitor = (room or {}).get("v") or {}
+    visitor = await livechat_repository.find_visitor(conn, room_visitor["_id"]) if room_visitor.get("_id") else None
+    if visitor is None and await livechat_repository.find_visitor_by_token(conn, token) is None:
+        raise Failure("error-invalid-token")
+    if room is None or visitor is None or room.get("t") != "l" or room_visitor.get("token") != token:
         raise Failure("error-invalid-room")
     if not mail.is_address(email):
         raise Failure("error-invalid-email")
