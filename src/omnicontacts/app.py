@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from omnicontacts import __version__
@@ -19,6 +19,7 @@ from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.routes import router as livechat_router
 from omnicontacts.mail.sender import MailSender
+from omnicontacts.realtime import endpoint as realtime
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
@@ -33,6 +34,7 @@ API_ROUTERS: list[Router] = [
     customfields_router,
     livechat_router,
     chat_router,
+    realtime.router,
     widget_router,
 ]
 
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await open_storage(settings)
         app.state.omni = AppState(settings=settings, storage=storage)
+        app.state.realtime = await realtime.start(app.state.omni)
         widget_transcripts.install()
         app.state.mail_sender = mail_sender = MailSender(storage)
         mail_sender.start()
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await mail_sender.stop()
+            await realtime.stop(app.state.realtime)
             await storage.close()
 
     mounted = [("/api/v1/", endpoint) for router in API_ROUTERS for endpoint in router.endpoints]
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    app.router.routes.append(WebSocketRoute("/websocket", realtime.websocket_endpoint))
     app.router.routes.extend(widget_assets.routes())
     return app
 

@@ -1,8 +1,8 @@
 """The widget's calls about one visitor: pages seen, presence, call status, and the visitor's own
 messages read, edited and deleted. A visitor token only ever reaches its own visitor's rooms.
 
-Every change is announced after commit through `changes.publish`, so the realtime layer pushes
-it to the widget and to agents.
+Rooms, inquiries and new messages are announced by the livechat repository as it writes them;
+edits and deletions of messages are announced here. The realtime layer pushes them after commit.
 """
 
 from collections.abc import Mapping
@@ -59,7 +59,6 @@ async def page_visited(
         message = await add_system_message(conn, room, "livechat_navigation_history", text, SYSTEM_USER, **extra)
         room["_updatedAt"] = message["ts"]
         await livechat_repository.save_room(conn, room)
-        await changes.publish(conn, "message", rid=room["_id"], _id=message["_id"])
         return {"msg": text, "navigation": navigation}
     now = datetime.now(UTC)
     await repository.delete_expired_page_views(conn, to_iso(now))
@@ -84,8 +83,6 @@ async def visitor_status(conn: Connection, token: str, status: str) -> None:
         if inquiry is not None and isinstance(inquiry.get("v"), dict):
             inquiry["v"] = {**inquiry["v"], "status": status}
             await livechat_repository.save_inquiry(conn, inquiry)
-            await changes.publish(conn, "inquiry", _id=inquiry["_id"], rid=room["_id"])
-        await changes.publish(conn, "room", rid=room["_id"])
     await changes.publish(conn, "visitor", token=token)
 
 
@@ -98,7 +95,6 @@ async def call_status(conn: Connection, token: str, room_id: str, status: str) -
         return
     room["callStatus"] = status
     await livechat_repository.save_room(conn, room)
-    await changes.publish(conn, "room", rid=room["_id"])
 
 
 async def agent_of_room(conn: Connection, token: str, room_id: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from email.utils import formataddr
 from typing import Any
 
-from omnicontacts import changes
 from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.livechat import closing
 from omnicontacts.livechat import repository as livechat_repository
@@ -111,8 +110,7 @@ async def queue_transcript(
         "visitor": {key: visitor[key] for key in ("_id", "token", "username", "name") if key in visitor},
         "user": requester["user"],
     }
-    note = await add_system_message(conn, room, "livechat_transcript_history", "", author, requestData=request_data)
-    await changes.publish(conn, "message", rid=room["_id"], _id=note["_id"])
+    await add_system_message(conn, room, "livechat_transcript_history", "", author, requestData=request_data)
 
 
 async def send_visitor_transcript(
@@ -149,7 +147,6 @@ async def request_transcript(conn: Connection, room_id: str, email: str, subject
         "subject": subject,
     }
     await livechat_repository.save_room(conn, room)
-    await changes.publish(conn, "room", rid=room_id)
 
 
 async def cancel_transcript(conn: Connection, room_id: str) -> None:
@@ -161,7 +158,6 @@ async def cancel_transcript(conn: Connection, room_id: str) -> None:
         raise Failure("error-transcript-not-requested")
     room.pop("transcriptRequest")
     await livechat_repository.save_room(conn, room)
-    await changes.publish(conn, "room", rid=room_id)
 
 
 async def send_requested_on_close(conn: Connection, room: dict[str, Any], settings: Mapping[str, Any]) -> None:

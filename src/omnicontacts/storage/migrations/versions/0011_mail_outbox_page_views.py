@@ -9,14 +9,14 @@ forward, so two workers never send the same row at once.
 keeps it for a month); pages seen during a conversation are messages of its room.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
