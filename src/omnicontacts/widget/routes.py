@@ -9,9 +9,11 @@ from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.restapi.errors import Failure, InvalidParams
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.validation import validate
-from omnicontacts.widget import config, schemas, service, transcripts
+from omnicontacts.widget import config, methods, schemas, service, transcripts
 
 router = Router()
+# The widget's DDP methods register with the realtime registry when this module is imported.
+__all__ = ["methods", "router"]
 
 
 def _kick_mail(ctx: RequestContext) -> None:
@@ -88,7 +90,7 @@ async def offline_message(ctx: RequestContext) -> dict[str, Any]:
 async def transcript(ctx: RequestContext) -> dict[str, Any]:
     body = ctx.params
     async with ctx.conn.transaction():
-        await transcripts.send_visitor_transcript(
+        await transcripts.send_transcript_now(
             ctx.conn, body["token"], body["rid"], body["email"], ctx.state.config.settings
         )
     _kick_mail(ctx)

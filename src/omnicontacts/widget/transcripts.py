@@ -113,10 +113,18 @@ async def queue_transcript(
     await add_system_message(conn, room, "livechat_transcript_history", "", author, requestData=request_data)
 
 
-async def send_visitor_transcript(
-    conn: Connection, token: str, room_id: str, email: str, settings: Mapping[str, Any]
+async def send_transcript_now(
+    conn: Connection,
+    token: str,
+    room_id: str,
+    email: str,
+    settings: Mapping[str, Any],
+    *,
+    subject: str | None = None,
+    user: Mapping[str, Any] | None = None,
 ) -> None:
-    """`POST livechat/transcript`: the visitor asks for the transcript of their own room."""
+    """`POST livechat/transcript` (the visitor, for their own room) and the DDP method
+    `livechat:sendTranscript` (an agent, naming the room's visitor token): the transcript now."""
     # The room decides: its visitor may since have been given a new token (registering again
     # with the same address), and the token the room was opened with still reaches it.
     room = await livechat_repository.find_room(conn, room_id, for_update=True)
@@ -128,7 +136,7 @@ async def send_visitor_transcript(
         raise Failure("error-invalid-room")
     if not mail.is_address(email):
         raise Failure("error-invalid-email")
-    await queue_transcript(conn, room, visitor, email, settings)
+    await queue_transcript(conn, room, visitor, email, settings, subject=subject, user=user)
     await livechat_repository.save_room(conn, room)
 
 
