@@ -203,7 +203,17 @@ async def _write_room_tags(conn: Connection, doc: dict[str, Any], *, replace: bo
     await conn.executemany("INSERT INTO room_tags (room_id, tag) VALUES ($1, $2)", [(doc["_id"], tag) for tag in tags])
 
 
+def _contact_on_visitor(doc: dict[str, Any]) -> None:
+    """The room's contact is also under `v.contactId`, where Rocket.Chat 7 clients read it; kept
+    equal to the room's `contactId` on every write, so a merge that moves the room moves both."""
+    visitor = doc.get("v")
+    contact_id = doc.get("contactId")
+    if isinstance(visitor, dict) and isinstance(contact_id, str) and visitor.get("contactId") != contact_id:
+        doc["v"] = {**visitor, "contactId": contact_id}
+
+
 async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
+    _contact_on_visitor(doc)
     await conn.execute(
         "INSERT INTO rooms (id, t, contact_id, visitor_id, open, ts, closed_at, source_type, source_id, "
         "source_alias, fname, fname_key, served_by, fields_text, doc) "
@@ -215,6 +225,7 @@ async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
 
 
 async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
+    _contact_on_visitor(doc)
     await conn.execute(
         "UPDATE rooms SET t = $2, contact_id = $3, visitor_id = $4, open = $5, ts = $6, closed_at = $7, "
         "source_type = $8, source_id = $9, source_alias = $10, fname = $11, fname_key = $12, served_by = $13, "
