@@ -36,9 +36,11 @@ class Realtime:
             _running.remove(self)
         await self.fanout.stop()
 
-    async def broadcast(self, stream: str, event: str, args: list[Any], *, origin: str | None) -> None:
+    async def broadcast(
+        self, conn: Connection, stream: str, event: str, args: list[Any], *, origin: str | None
+    ) -> None:
         """A client's own event (typing) to every listener on every worker but its sender."""
-        await self.fanout.broadcast(stream, event, args, origin)
+        await self.fanout.broadcast(conn, stream, event, args, origin)
 
     async def note_followed_room(self, conn: Connection, rid: str) -> None:
         """Remember who serves a room a client starts following, so a later change of agent
