@@ -50,7 +50,12 @@ def test_a_visitor_cannot_follow_another_visitors_room(api: Api) -> None:
     intruder = register_visitor(api)
     rid = open_room(api, owner["token"])["_id"]
     client = widget(api.base_url, intruder["token"])
-    not_allowed = {"isClientSafe": True, "error": "not-allowed", "message": "[not-allowed]", "errorType": "Meteor.Error"}
+    not_allowed = {
+        "isClientSafe": True,
+        "error": "not-allowed",
+        "message": "[not-allowed]",
+        "errorType": "Meteor.Error",
+    }
     stolen = {"token": intruder["token"], "visitorToken": intruder["token"]}
     for stream, event in (
         ("stream-room-messages", rid),
@@ -152,7 +157,7 @@ def test_queue_data_while_the_room_waits(api: Api) -> None:
 
 def test_agent_status_reaches_the_rooms_the_agent_serves(api: Api) -> None:
     set_setting(api, "Livechat_Routing_Method", "Manual_Selection")
-    user, agent = create_agent(api)
+    _, agent = create_agent(api)
     visitor = register_visitor(api)
     token = visitor["token"]
     rid = open_room(api, token)["_id"]
