@@ -153,3 +153,36 @@ def test_the_queue_is_for_agents_only(api: Api) -> None:
     assert frame["error"] == NOT_ALLOWED
     plain.close()
     agent_client.close()
+
+
+def test_a_logout_elsewhere_ends_the_login_on_the_socket(api: Api) -> None:
+    user = api.create_user()
+    headers = api.login(user["username"])
+    client = logged_in(api.base_url, headers)
+    client.subscribed("stream-notify-user", f"{user['_id']}/rooms-changed")
+    assert api.as_user(headers).post("logout").status_code == 200
+    _, frame = client.sub("stream-notify-user", f"{user['_id']}/subscriptions-changed")
+    assert frame["error"] == NOT_ALLOWED
+    result, _ = client.call_raw("loadHistory", "any")
+    assert result["error"]["error"] == "error-invalid-user"
+    client.close()
+
+
+def test_my_messages_brings_the_messages_of_the_users_rooms_only(api: Api) -> None:
+    set_setting(api, "Livechat_Routing_Method", "Manual_Selection")
+    _, agent = create_agent(api)
+    _, other_agent = create_agent(api)
+    mine = register_visitor(api)
+    theirs = register_visitor(api)
+    my_room = open_room(api, mine["token"])["_id"]
+    their_room = open_room(api, theirs["token"])["_id"]
+    take(api, agent, my_room)
+    take(api, other_agent, their_room)
+    client = logged_in(api.base_url, agent.client.headers)
+    client.subscribed("stream-room-messages", "__my_messages__")
+    send(api, theirs["token"], their_room, "not for you")
+    send(api, mine["token"], my_room, "for you")
+    args = client.event("stream-room-messages", my_room)
+    assert args[0]["msg"] == "for you"
+    client.nothing_matching(lambda f: f.get("fields", {}).get("eventName") == their_room)
+    client.close()
