@@ -9,6 +9,7 @@ from omnicontacts.realtime import streams
 from omnicontacts.realtime.ejson import to_ejson
 from omnicontacts.realtime.hub import Hub
 from omnicontacts.restapi.routing import AppState
+from omnicontacts.storage import Connection
 
 AGENT_FIELDS = ("_id", "username", "name", "status", "phone", "customFields", "livechat")
 
@@ -39,14 +40,36 @@ class Dispatcher:
     async def _on_message(self, ids: dict[str, str]) -> None:
         rid, message_id = ids.get("rid", ""), ids.get("_id", "")
         deleted_event = f"{rid}/deleteMessage"
-        if not (self.hub.has(streams.ROOM_MESSAGES, rid) or self.hub.has(streams.NOTIFY_ROOM, deleted_event)):
+        by_room = self.hub.has(streams.ROOM_MESSAGES, rid)
+        mine = self.hub.has(streams.ROOM_MESSAGES, streams.MY_MESSAGES)
+        if not (by_room or mine or self.hub.has(streams.NOTIFY_ROOM, deleted_event)):
             return
+        members: set[str] = set()
         async with self.state.storage.connection() as conn:
             message = await livechat_repository.find_message(conn, message_id)
+            if mine and message is not None:
+                members = await self._members(conn, rid)
         if message is None:
             self.hub.emit(streams.NOTIFY_ROOM, deleted_event, [{"_id": message_id}])
         elif message.get("rid") == rid:
-            self.hub.emit(streams.ROOM_MESSAGES, rid, [to_ejson(message)])
+            wire = [to_ejson(message)]
+            self.hub.emit(streams.ROOM_MESSAGES, rid, wire)
+            if members:
+                self.hub.emit_to_users(streams.ROOM_MESSAGES, rid, wire, members, listening_on=streams.MY_MESSAGES)
+
+    @staticmethod
+    async def _members(conn: Connection, rid: str) -> set[str]:
+        """Users subscribed to the room, and its agent."""
+        users = {
+            (member.get("u") or {}).get("_id") or ""
+            for member in await livechat_repository.room_subscriptions(conn, rid)
+        }
+        room = await livechat_repository.find_room(conn, rid)
+        served = ((room or {}).get("servedBy") or {}).get("_id")
+        if served:
+            users.add(served)
+        users.discard("")
+        return users
 
     async def _on_room(self, ids: dict[str, str]) -> None:
         rid = ids.get("rid", "")

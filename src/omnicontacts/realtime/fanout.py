@@ -107,12 +107,11 @@ class Fanout:
             with contextlib.suppress(Exception):
                 await self._listener.close()
 
-    async def broadcast(self, stream: str, event: str, args: list[Any], origin: str | None) -> None:
-        """An event that is not a write (typing): to every worker, this one included."""
+    async def broadcast(self, conn: Connection, stream: str, event: str, args: list[Any], origin: str | None) -> None:
+        """An event that is not a write (typing): to every worker, this one included. `conn` is
+        the caller's connection, outside any transaction, so the event leaves at once."""
         payload = stream_payload(stream, event, args, origin)
-        if payload is None:
-            return
-        async with self._storage.connection() as conn:
+        if payload is not None:
             await _record(conn, payload)
 
     # --- PostgreSQL ------------------------------------------------------------------------------

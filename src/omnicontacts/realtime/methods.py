@@ -141,4 +141,4 @@ async def notify_room(caller: Caller, event: Any, *args: Any) -> None:
     if room_id is None or caller.realtime is None:
         return
     origin = caller.session.id if caller.session is not None else None
-    await caller.realtime.broadcast(streams.NOTIFY_ROOM, event, list(args), origin=origin)
+    await caller.realtime.broadcast(caller.conn, streams.NOTIFY_ROOM, event, list(args), origin=origin)
