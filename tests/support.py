@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,11 +207,4 @@ async def _reset(settings: Settings, admin_id: str) -> None:
 
 def reset_database(server: RunningServer) -> None:
     """Every test starts from an empty store with default permissions and settings."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(_reset(server.settings, server.admin_id))
-        return
-    # A loop already runs in this thread (Playwright's sync API keeps one): reset from another.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _reset(server.settings, server.admin_id)).result()
+    asyncio.run(_reset(server.settings, server.admin_id))

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, sync_playwright
+from playwright.sync_api import FrameLocator, Page, sync_playwright
 
 from tests.livechat.steps import create_agent, set_setting
 from tests.support import Api, RunningServer
@@ -25,19 +25,16 @@ from tests.widget.mailbox import free_port
 ANSWER_WITHIN_SECONDS = 1.0
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+@pytest.fixture
+def page(api: Api) -> Iterator[Page]:
+    """A fresh Chromium per test, started after the database was reset: Playwright's sync API
+    keeps an event loop running in this thread for as long as it lives."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
+        context = chromium.new_context(viewport={"width": 1000, "height": 800})
+        yield context.new_page()
+        context.close()
         chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    yield context.new_page()
-    context.close()
 
 
 class Shots:
