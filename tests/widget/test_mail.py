@@ -149,6 +149,23 @@ def test_agent_requested_transcript_goes_out_when_the_room_closes(api: Api, inbo
     assert "transcriptRequest" not in closed
 
 
+def test_close_by_user_can_ask_for_or_cancel_the_transcript(api: Api, inbox: Inbox) -> None:
+    visitor = register_visitor(api)
+    room = open_room(api, visitor["token"])
+    send(api, visitor["token"], room["_id"], "asked at closing")
+    request = {"sendToVisitor": True, "requestData": {"email": "ada@example.com", "subject": "At closing"}}
+    close_by_agent(api, room["_id"], transcriptEmail=request)
+    [mail] = inbox.wait_for(1)
+    assert (mail.message["Subject"], mail.rcpt_tos) == ("At closing", ["ada@example.com"])
+    assert "asked at closing" in mail.html
+    # Asked for earlier, cancelled at closing: nothing goes out.
+    other = open_room(api, register_visitor(api)["token"])
+    api.post(f"livechat/transcript/{other['_id']}", {"email": "b@example.com", "subject": "s"})
+    close_by_agent(api, other["_id"], transcriptEmail={"sendToVisitor": False})
+    time.sleep(3)
+    assert len(inbox.received) == 1
+
+
 def test_transcript_request_and_cancel_rules(api: Api) -> None:
     visitor = register_visitor(api)
     room = open_room(api, visitor["token"])
