@@ -54,6 +54,12 @@ async def _plans(settings: Settings) -> dict[str, str]:
                 outbox.PENDING,
                 10,
             )
+            plans["due"] = await _explain(
+                conn,
+                "SELECT 1 FROM mail_outbox WHERE status = $1 AND next_attempt_at <= $2 LIMIT 1",
+                outbox.PENDING,
+                5_000,
+            )
             plans["expiry"] = await _explain(conn, "DELETE FROM livechat_page_views WHERE expire_at < $1", "2026")
             plans["message"] = await _explain(conn, "SELECT doc FROM messages WHERE id = $1 AND rid = $2", "m", "r")
             return plans
@@ -65,6 +71,7 @@ def test_widget_and_mail_queries_use_indexes(database: Settings) -> None:
     plans = asyncio.run(_plans(database))
     expected = {
         "claim": "mail_outbox_due",
+        "due": "mail_outbox_due",
         "pending": "mail_outbox_due",
         "page views": "livechat_page_views_token",
         "expiry": "livechat_page_views_expiry",

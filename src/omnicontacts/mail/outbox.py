@@ -33,6 +33,14 @@ async def insert(conn: Connection, doc: dict[str, Any], now_ms: int) -> str:
     return mail_id
 
 
+async def any_due(conn: Connection, now_ms: int) -> bool:
+    """A read, no lock: most rounds find nothing and should not take SQLite's write lock."""
+    row = await conn.fetchval(
+        "SELECT 1 FROM mail_outbox WHERE status = $1 AND next_attempt_at <= $2 LIMIT 1", PENDING, now_ms
+    )
+    return row is not None
+
+
 async def claim_due(conn: Connection, now_ms: int, lease_ms: int, limit: int) -> list[tuple[str, int, dict[str, Any]]]:
     """Up to `limit` due mails, leased to the caller until `now + lease`: another worker skips
     them meanwhile, and takes them again if this one dies before it reports. The caller holds a

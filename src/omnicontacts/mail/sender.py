@@ -123,6 +123,9 @@ class MailSender:
         sent = 0
         while True:
             now_ms = int(time.time() * 1000)
+            async with self._storage.connection() as conn:
+                if not await outbox.any_due(conn, now_ms):
+                    return sent
             async with self._storage.transaction() as conn:
                 await self._config.ensure_fresh(conn)
                 claimed = await outbox.claim_due(conn, now_ms, self._lease_ms, self._batch)
