@@ -73,8 +73,9 @@ def serve_host_page(server_url: str) -> Iterator[str]:
         httpd.server_close()
 
 
-def second_process(server: RunningServer, port: int) -> Iterator[str]:
-    """`omnicontacts serve` in a process of its own, over the test server's database."""
+def second_process(server: RunningServer, port: int, log_path: Path) -> Iterator[str]:
+    """`omnicontacts serve` in a process of its own, over the test server's database. Its log
+    goes to a file (a pipe nobody reads would fill and stall it)."""
     env = {
         **os.environ,
         "DATABASE_URL": server.settings.database_url,
@@ -83,12 +84,14 @@ def second_process(server: RunningServer, port: int) -> Iterator[str]:
     if server.settings.database_schema:
         env["DATABASE_SCHEMA"] = server.settings.database_schema
     command = [str(Path(sys.executable).parent / "omnicontacts"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded machine a cold start (imports, migrations check) can take a while.
+        deadline = time.monotonic() + 180
         while True:
-            assert process.poll() is None, (process.stderr.read() if process.stderr else b"").decode()[-2000:]
+            assert process.poll() is None, log_path.read_text(errors="replace")[-2000:]
             try:
                 if httpx.get(f"{base_url}/api/info", timeout=1).status_code == 200:
                     break

@@ -11,6 +11,7 @@ Screenshots of every step land in test-artifacts/screenshots/ (not committed).
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -138,9 +139,9 @@ def test_widget_conversation(api: Api, server: RunningServer, page: Page) -> Non
         _converse(page, host_url, agent, agent_user, Shots(page, f"one-process-{server.name}"))
 
 
-def test_widget_on_one_process_agent_on_another(api: Api, server: RunningServer, page: Page) -> None:
+def test_widget_on_one_process_agent_on_another(api: Api, server: RunningServer, page: Page, tmp_path: Path) -> None:
     agent_user, agent_here = _setup_agent(api)
-    for other_url in second_process(server, free_port()):
+    for other_url in second_process(server, free_port(), tmp_path / "second-process.log"):
         agent_there = Api(other_url, dict(agent_here.client.headers))
         for host_url in serve_host_page(server.base_url):
             _converse(page, host_url, agent_there, agent_user, Shots(page, f"two-processes-{server.name}"))
