@@ -44,6 +44,10 @@ def serve(
         workers=workers,
         loop="uvloop",
         http="httptools",
+        # The sans-I/O WebSocket protocol keeps no tasks of its own per connection; DDP has its own
+        # ping/pong, so the WebSocket-level keepalive is off (docs/realtime.md).
+        ws="websockets-sansio",
+        ws_ping_interval=None,
         access_log=False,
         log_level="info",
     )
