@@ -67,7 +67,7 @@ def servers(settings: Settings, ports: list[int], workers: int) -> Iterator[list
     ]
     try:
         for port in ports:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"http://127.0.0.1:{port}/api/info", timeout=1).status_code == 200:
