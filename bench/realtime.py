@@ -252,7 +252,11 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
             writer.start()
             while writer.is_alive():
                 await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)
+            # Late deliveries count too: wait for all of them (or 15 s) rather than cut the tail.
+            expected = args.rate * args.seconds * args.clients // args.rooms
+            deadline = time.monotonic() + 15
+            while len(samples) < expected and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
             stop.set()
             for ws in clients:
                 await ws.close()
