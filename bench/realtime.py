@@ -67,7 +67,7 @@ def servers(settings: Settings, ports: list[int], workers: int) -> Iterator[list
     ]
     try:
         for port in ports:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"http://127.0.0.1:{port}/api/info", timeout=1).status_code == 200:
@@ -252,7 +252,11 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
             writer.start()
             while writer.is_alive():
                 await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)
+            # Late deliveries count too: wait for all of them (or 15 s) rather than cut the tail.
+            expected = args.rate * args.seconds * args.clients // args.rooms
+            deadline = time.monotonic() + 15
+            while len(samples) < expected and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
             stop.set()
             for ws in clients:
                 await ws.close()

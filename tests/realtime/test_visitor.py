@@ -167,3 +167,17 @@ def test_agent_status_reaches_the_rooms_the_agent_serves(api: Api) -> None:
     assert agent.post("users.setStatus", {"message": "", "status": "away"}).status_code == 200
     assert client.event("stream-livechat-room", rid) == [{"type": "agentStatus", "status": "away"}]
     client.close()
+
+
+def test_the_token_named_by_set_up_connection_serves_when_a_sub_carries_none(api: Api) -> None:
+    visitor = register_visitor(api)
+    rid = open_room(api, visitor["token"])["_id"]
+    client = widget(api.base_url, visitor["token"])
+    client.subscribed("stream-room-messages", rid)
+    stored = send(api, visitor["token"], rid, "no args needed")
+    assert message_args(client, rid, msg="no args needed")["_id"] == stored["_id"]
+    anonymous = Ddp(api.base_url).handshake()
+    _, frame = anonymous.sub("stream-room-messages", rid)
+    assert frame["error"]["error"] == "not-allowed"
+    client.close()
+    anonymous.close()

@@ -91,7 +91,8 @@ class Dispatcher:
     async def _on_room(self, ids: dict[str, str]) -> None:
         rid = ids.get("rid", "")
         follows_room = self.hub.has(streams.LIVECHAT_ROOM, rid)
-        user_events = {event for event in self.hub.listening(streams.NOTIFY_USER) if event.endswith("/rooms-changed")}
+        listened = self.hub.listening(streams.NOTIFY_USER)
+        user_events = {event for event in listened if event.endswith("/rooms-changed")} if listened else set()
         if not follows_room and not user_events:
             return
         async with self.state.storage.connection() as conn:

@@ -33,6 +33,7 @@ POLL_SECONDS = 0.25
 KEEP_SECONDS = 60.0
 PRUNE_EVERY = 10.0
 CHANNEL_PREFIX = "omni_changes_"
+NOTIFY_SQL = "SELECT pg_notify($1 || current_schema(), $2)"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD = 7900
 
@@ -52,7 +53,7 @@ def _wake_sqlite_readers() -> None:
 
 async def _record(conn: Connection, payload: bytes) -> None:
     if conn.dialect == "postgresql":
-        await conn.execute("SELECT pg_notify($1 || current_schema(), $2)", CHANNEL_PREFIX, payload.decode())
+        await conn.execute(NOTIFY_SQL, CHANNEL_PREFIX, payload.decode())
         return
     await conn.execute(
         "INSERT INTO realtime_events (created_at, payload) VALUES ($1, $2)", time.time(), payload.decode()

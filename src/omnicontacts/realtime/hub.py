@@ -81,36 +81,43 @@ def changed_frame(stream: str, event: str, args: list[Any]) -> str:
 class Hub:
     def __init__(self) -> None:
         self.sessions: set[Outbox] = set()
-        self._listeners: dict[tuple[str, str], set[Subscription]] = {}
+        # stream -> event -> listeners: "who listens to X" and "which events of stream S have
+        # listeners" are both dict lookups, whatever the number of connections.
+        self._listeners: dict[str, dict[str, set[Subscription]]] = {}
         # rid -> the agent id serving it, for rooms a client follows on stream-livechat-room:
         # lets this worker tell when a room got a (new) agent without asking the writer.
         self.served_by: dict[str, str | None] = {}
         self.agent_status: dict[str, str | None] = {}
 
     def add(self, subscription: Subscription) -> None:
-        self._listeners.setdefault((subscription.stream, subscription.event), set()).add(subscription)
+        events = self._listeners.setdefault(subscription.stream, {})
+        events.setdefault(subscription.event, set()).add(subscription)
 
     def remove(self, subscription: Subscription) -> None:
-        key = (subscription.stream, subscription.event)
-        listeners = self._listeners.get(key)
-        if listeners is None:
+        events = self._listeners.get(subscription.stream)
+        listeners = events.get(subscription.event) if events else None
+        if events is None or listeners is None:
             return
         listeners.discard(subscription)
         if not listeners:
-            del self._listeners[key]
+            del events[subscription.event]
             if subscription.stream == "stream-livechat-room":
                 self.served_by.pop(subscription.event, None)
 
+    def _get(self, stream: str, event: str) -> set[Subscription] | None:
+        events = self._listeners.get(stream)
+        return events.get(event) if events else None
+
     def has(self, stream: str, event: str) -> bool:
-        return (stream, event) in self._listeners
+        return bool(self._get(stream, event))
 
     def listening(self, stream: str) -> Iterable[str]:
         """The events of `stream` somebody here listens to."""
-        return [event for (name, event) in self._listeners if name == stream]
+        return self._listeners.get(stream, {}).keys()
 
     def emit(self, stream: str, event: str, args: list[Any], *, origin: str | None = None) -> int:
         """Queue the event on every listener but the session it came from; answers how many."""
-        listeners = self._listeners.get((stream, event))
+        listeners = self._get(stream, event)
         if not listeners:
             return 0
         frame = changed_frame(stream, event, args)
@@ -124,7 +131,7 @@ class Hub:
     def emit_to_users(self, stream: str, event: str, args: list[Any], users: set[str], *, listening_on: str) -> None:
         """Queue the event, named `event`, on the `listening_on` listeners who are one of `users`
         (`__my_messages__`: a user's messages of every room they are in, each under its rid)."""
-        listeners = self._listeners.get((stream, listening_on))
+        listeners = self._get(stream, listening_on)
         if not listeners:
             return
         frame = changed_frame(stream, event, args)
