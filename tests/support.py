@@ -60,6 +60,8 @@ DATA_TABLES = (
     "permissions",
     "settings",
     "roles",
+    "mail_outbox",
+    "livechat_page_views",
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from omnicontacts import __version__
@@ -19,10 +19,15 @@ from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.directory_routes import router as directory_router
 from omnicontacts.livechat.routes import router as livechat_router
+from omnicontacts.mail.sender import MailSender
 from omnicontacts.portability.routes import router as portability_router
+from omnicontacts.realtime import endpoint as realtime
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
+from omnicontacts.widget import assets as widget_assets
+from omnicontacts.widget import transcripts as widget_transcripts
+from omnicontacts.widget.routes import router as widget_router
 
 API_ROUTERS: list[Router] = [
     accounts_router,
@@ -33,6 +38,8 @@ API_ROUTERS: list[Router] = [
     chat_router,
     directory_router,
     portability_router,
+    realtime.router,
+    widget_router,
 ]
 
 
@@ -71,9 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await open_storage(settings)
         app.state.omni = AppState(settings=settings, storage=storage)
+        app.state.realtime = await realtime.start(app.state.omni)
+        widget_transcripts.install()
+        app.state.mail_sender = mail_sender = MailSender(storage)
+        mail_sender.start()
         try:
             yield
         finally:
+            await mail_sender.stop()
+            await realtime.stop(app.state.realtime)
             await storage.close()
 
     mounted = [("/api/v1/", endpoint) for router in API_ROUTERS for endpoint in router.endpoints]
@@ -93,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    app.router.routes.append(WebSocketRoute("/websocket", realtime.websocket_endpoint))
+    app.router.routes.extend(widget_assets.routes())
     return app
 
 

@@ -45,6 +45,13 @@ def serve(
         workers=workers,
         loop="uvloop",
         http="httptools",
+        # The sans-I/O WebSocket protocol keeps no tasks of its own per connection; DDP has its own
+        # ping/pong, so the WebSocket-level keepalive is off (docs/realtime.md).
+        ws="websockets-sansio",
+        ws_ping_interval=None,
+        # A worker still importing on a busy machine is not dead: uvicorn's 5 s default restarted
+        # workers in a loop under load (seen with --workers 2 on the shared benchmark machine).
+        timeout_worker_healthcheck=30,
         access_log=False,
         log_level="info",
     )

@@ -194,6 +194,7 @@ async def room_close_by_user(ctx: RequestContext) -> None:
             tags=ctx.params.get("tags"),
             has_permission=ctx.has_permission,
             settings=ctx.state.config.settings,
+            transcript_email=ctx.params.get("transcriptEmail"),
         )
 
 

@@ -30,7 +30,7 @@ from omnicontacts.jsonutil import loads
 from omnicontacts.livechat.repository import visitor_search_text
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
