@@ -57,6 +57,8 @@ DATA_TABLES = (
     "permissions",
     "settings",
     "roles",
+    "login_failures",
+    "api_rate_limits",
 )
 
 
@@ -137,6 +139,8 @@ def settings_for(backend: str, workdir: Path) -> tuple[Settings, str | None]:
         "admin_email": "admin.test@example.com",
         "bcrypt_rounds": 4,
         "db_pool_size": 4,
+        # As Rocket.Chat's own suites run: no API rate limiter (tests of the limiter start their own server).
+        "test_mode": "true",
     }
     if backend == "sqlite":
         return Settings(database_url=f"sqlite:///{workdir / 'test.db'}", **common), None

@@ -11,12 +11,13 @@ AUTH_SQL = """
 SELECT u.id, u.username, u.roles, u.active,
        (SELECT value FROM meta WHERE key = 'config_version') AS config_version
 FROM login_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.hashed_token = $1 AND t.user_id = $2
+WHERE t.hashed_token = $1 AND t.user_id = $2 AND t.created_at >= $3
 """
 
 
-async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str) -> Row | None:
-    return await conn.fetchrow(AUTH_SQL, hashed_token, user_id)
+async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str, issued_after: str) -> Row | None:
+    """The user of a login token issued at or after `issued_after` (older tokens have expired)."""
+    return await conn.fetchrow(AUTH_SQL, hashed_token, user_id, issued_after)
 
 
 async def config_version(conn: Connection) -> int:
@@ -158,6 +159,34 @@ async def insert_login_token(conn: Connection, user_id: str, hashed_token: str, 
 
 async def delete_login_token(conn: Connection, hashed_token: str) -> None:
     await conn.execute("DELETE FROM login_tokens WHERE hashed_token = $1", hashed_token)
+
+
+# --- failed logins (accounts/login_guard.py) --------------------------------------------------
+
+
+async def login_failures_since(conn: Connection, key: str, since_ms: int) -> int:
+    """Failures counted under `key` whose last one is not older than `since_ms` (else none)."""
+    value = await conn.fetchval(
+        "SELECT failures FROM login_failures WHERE key = $1 AND last_failure_at >= $2", key, since_ms
+    )
+    return int(value or 0)
+
+
+async def count_login_failure(conn: Connection, key: str, now_ms: int, window_start_ms: int) -> None:
+    """One more failure; the count restarts when the previous one is older than the window."""
+    await conn.execute(
+        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "failures = CASE WHEN login_failures.last_failure_at < $3 THEN 1 ELSE login_failures.failures + 1 END, "
+        "last_failure_at = $2",
+        key,
+        now_ms,
+        window_start_ms,
+    )
+
+
+async def clear_login_failures(conn: Connection, keys: list[str]) -> None:
+    await conn.executemany("DELETE FROM login_failures WHERE key = $1", [(key,) for key in keys])
 
 
 # --- roles, permissions, settings --------------------------------------------------------------

@@ -16,6 +16,17 @@ class PgConnection:
         self, raw: "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
     ) -> None:
         self._raw = raw
+        self._commits = 0
+
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        if self._raw.is_in_transaction():
+            raise RuntimeError("released() inside a transaction")
+        yield
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return cast(list[Row], await self._raw.fetch(sql, *args))
@@ -39,6 +50,7 @@ class PgConnection:
     async def transaction(self) -> AsyncIterator[None]:
         async with self._raw.transaction():
             yield
+        self._commits += 1
 
 
 class PostgresStorage:
@@ -65,3 +77,9 @@ class PostgresStorage:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """A deadlock or a serialization failure: PostgreSQL rolled the transaction back and the
+    same work, tried again, will most likely go through."""
+    return isinstance(error, asyncpg.exceptions.TransactionRollbackError)

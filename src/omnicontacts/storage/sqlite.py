@@ -28,8 +28,27 @@ def to_sqlite_sql(sql: str) -> str:
 class SqliteConnection:
     dialect: Dialect = "sqlite"
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, lock: asyncio.Lock | None = None) -> None:
         self._raw = raw
+        self._lock = lock
+        self._commits = 0
+
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        if self._raw.in_transaction:
+            raise RuntimeError("released() inside a transaction")
+        if self._lock is None:
+            yield
+            return
+        self._lock.release()
+        try:
+            yield
+        finally:
+            await self._lock.acquire()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return cast(list[Row], self._raw.execute(to_sqlite_sql(sql), args).fetchall())
@@ -58,6 +77,7 @@ class SqliteConnection:
             self._raw.execute("ROLLBACK")
             raise
         self._raw.execute("COMMIT")
+        self._commits += 1
 
 
 def connect_sqlite(path: str) -> sqlite3.Connection:
@@ -89,7 +109,7 @@ class SqliteStorage:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         async with self._lock:
-            yield SqliteConnection(self._raw)
+            yield SqliteConnection(self._raw, self._lock)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
