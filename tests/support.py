@@ -178,8 +178,12 @@ def _start(settings: Settings) -> tuple[_ServerThread, str]:
     return _ServerThread(server, thread), f"http://127.0.0.1:{port}"
 
 
-def run_server(backend: str, workdir: Path) -> Iterator[RunningServer]:
+def run_server(backend: str, workdir: Path, **overrides: Any) -> Iterator[RunningServer]:
+    """A server on `backend`; `overrides` replace test settings (e.g. `test_mode=None` to have
+    the API rate limiter on, as a production server has it)."""
     settings, schema = settings_for(backend, workdir)
+    if overrides:
+        settings = settings.model_copy(update=overrides)
     prepare_database(settings)
     handle, base_url = _start(settings)
     try:

@@ -8,16 +8,17 @@ from omnicontacts.storage import Connection, Row
 CONFIG_VERSION_KEY = "config_version"
 
 AUTH_SQL = """
-SELECT u.id, u.username, u.roles, u.active,
+SELECT u.id, u.username, u.roles, u.active, t.created_at,
        (SELECT value FROM meta WHERE key = 'config_version') AS config_version
 FROM login_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.hashed_token = $1 AND t.user_id = $2 AND t.created_at >= $3
+WHERE t.hashed_token = $1 AND t.user_id = $2
 """
 
 
-async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str, issued_after: str) -> Row | None:
-    """The user of a login token issued at or after `issued_after` (older tokens have expired)."""
-    return await conn.fetchrow(AUTH_SQL, hashed_token, user_id, issued_after)
+async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str) -> Row | None:
+    """The user of a login token, with the token's issue time (`created_at`): the caller checks
+    it against `Accounts_LoginExpiration` once its settings are fresh."""
+    return await conn.fetchrow(AUTH_SQL, hashed_token, user_id)
 
 
 async def config_version(conn: Connection) -> int:

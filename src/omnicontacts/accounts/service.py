@@ -1,7 +1,10 @@
 """Accounts rules: users, logins, roles, permissions and settings. Never imports HTTP code."""
 
 import asyncio
-from typing import Any
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from omnicontacts import ids, jsonutil
 from omnicontacts.accounts import defaults, repository
@@ -49,6 +52,9 @@ async def seed_defaults(conn: Connection) -> None:
     await repository.bump_config_version(conn)
 
 
+_T = TypeVar("_T")
+
+
 def setting_doc(setting_id: str, value: Any, kind: str, now: str) -> dict[str, Any]:
     return {
         "_id": setting_id,
@@ -92,11 +98,20 @@ def new_user_doc(
     return doc
 
 
+# bcrypt runs on these threads only: at most half the cores hash at once, so a flood of logins
+# queues here instead of taking every core from the requests of other users.
+_HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="bcrypt")
+
+
+async def _hashing(call: Callable[[], _T]) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, call)
+
+
 async def hash_new_password(conn: Connection, password: str, rounds: int) -> str:
     """bcrypt in a worker thread, with the database left to other requests meanwhile. Call it
     before the transaction that stores the hash: hashing takes tens of milliseconds."""
     async with conn.released():
-        return await asyncio.to_thread(hash_password, password, rounds)
+        return await _hashing(lambda: hash_password(password, rounds))
 
 
 async def create_user(
@@ -171,8 +186,8 @@ async def login(
     row = await repository.find_login_row(conn, username=username, email=email)
     stored = row["password_hash"] if row is not None and row["password_hash"] else None
     async with conn.released():
-        against: str = stored if stored is not None else await asyncio.to_thread(dummy_hash, rounds)
-        matches = await asyncio.to_thread(check_password, password, against, is_digest=is_digest)
+        against: str = stored if stored is not None else await _hashing(lambda: dummy_hash(rounds))
+        matches = await _hashing(lambda: check_password(password, against, is_digest=is_digest))
     if row is None or stored is None or not matches:
         return None
     user = jsonutil.loads(row["doc"])
@@ -250,9 +265,7 @@ def user_info_of(doc: dict[str, Any], *, myself: bool, view_full: bool) -> dict[
     info = {key: value for key, value in doc.items() if key in allowed}
     if myself and isinstance(doc.get("services"), dict):
         services = {
-            key: value
-            for key, value in doc["services"].items()
-            if key not in ("passwordHistory", "resume", "email")
+            key: value for key, value in doc["services"].items() if key not in ("passwordHistory", "resume", "email")
         }
         if "password" in services:
             services["password"] = True

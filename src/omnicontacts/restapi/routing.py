@@ -316,12 +316,13 @@ async def _authenticate(request: Request, conn: Connection, state: AppState) -> 
     if not user_id or not token:
         await state.config.ensure_fresh(conn)
         return None
-    issued_after = _token_cutoff(state.config.settings.get("Accounts_LoginExpiration"))
-    row = await accounts_repository.find_user_by_token(conn, user_id, hash_login_token(token), issued_after)
+    row = await accounts_repository.find_user_by_token(conn, user_id, hash_login_token(token))
     if row is None:
         await state.config.ensure_fresh(conn)
         return None
     await state.config.ensure_fresh(conn, int(row["config_version"] or 0))
+    if row["created_at"] < _token_cutoff(state.config.settings.get("Accounts_LoginExpiration")):
+        return None  # expired: the same 401 as a token that never existed
     return AuthUser(row["id"], row["username"], tuple(orjson.loads(row["roles"])))
 
 

@@ -13,9 +13,13 @@ class PgConnection:
     dialect: Dialect = "postgresql"
 
     def __init__(
-        self, raw: "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+        self,
+        raw: "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]",
+        pool: asyncpg.Pool | None = None,
     ) -> None:
         self._raw = raw
+        self._pool = pool
+        self._held = True
         self._commits = 0
 
     @property
@@ -24,9 +28,26 @@ class PgConnection:
 
     @asynccontextmanager
     async def released(self) -> AsyncIterator[None]:
+        # The pooled connection goes back to the pool meanwhile: slow work of many requests
+        # (a flood of logins) must not take every connection from the others.
         if self._raw.is_in_transaction():
             raise RuntimeError("released() inside a transaction")
-        yield
+        if self._pool is None:
+            yield
+            return
+        await self._pool.release(self._raw)  # type: ignore[arg-type]
+        self._held = False
+        try:
+            yield
+        finally:
+            self._raw = await self._pool.acquire()
+            self._held = True
+
+    async def close(self) -> None:
+        """Hand the connection back to its pool (the storage's `connection()` does this)."""
+        if self._pool is not None and self._held:
+            self._held = False
+            await self._pool.release(self._raw)  # type: ignore[arg-type]
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return cast(list[Row], await self._raw.fetch(sql, *args))
@@ -67,8 +88,11 @@ class PostgresStorage:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        async with self._pool.acquire() as raw:
-            yield PgConnection(raw)
+        conn = PgConnection(await self._pool.acquire(), self._pool)
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
