@@ -31,6 +31,7 @@ class SqliteConnection:
     def __init__(self, raw: sqlite3.Connection, lock: asyncio.Lock | None = None) -> None:
         self._raw = raw
         self._lock = lock
+        self._held = lock is not None
         self._commits = 0
 
     @property
@@ -45,10 +46,18 @@ class SqliteConnection:
             yield
             return
         self._lock.release()
+        self._held = False
         try:
             yield
         finally:
             await self._lock.acquire()
+            self._held = True
+
+    def close(self) -> None:
+        """Give the process's connection back (the storage's `connection()` does this)."""
+        if self._lock is not None and self._held:
+            self._held = False
+            self._lock.release()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return cast(list[Row], self._raw.execute(to_sqlite_sql(sql), args).fetchall())
@@ -108,8 +117,12 @@ class SqliteStorage:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            yield SqliteConnection(self._raw, self._lock)
+        await self._lock.acquire()
+        conn = SqliteConnection(self._raw, self._lock)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
