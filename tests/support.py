@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,18 @@ def _start(settings: Settings) -> tuple[_ServerThread, str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
     return _ServerThread(server, thread), f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def another_worker(settings: Settings) -> Iterator[str]:
+    """One more server process's worth of app on the same database (its own caches, counters and
+    pool), as `--workers 2` or a second host runs it; yields its base URL."""
+    handle, base_url = _start(settings)
+    try:
+        yield base_url
+    finally:
+        handle.server.should_exit = True
+        handle.thread.join(timeout=10)
 
 
 def run_server(backend: str, workdir: Path, **overrides: Any) -> Iterator[RunningServer]:

@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.livechat.steps import new_token, set_setting
-from tests.support import Api, RunningServer
+from tests.support import Api, RunningServer, another_worker
 
 
 def _too_many(seconds: int) -> dict[str, object]:
@@ -115,3 +115,22 @@ def test_a_login_flood_gets_429_while_other_users_are_served(admin: Api, product
     after = anon.post("login", {"user": "plain.user", "password": "rocket.chat"})
     assert after.status_code == 429
     assert after.json()["error"].endswith("[error-too-many-requests]")
+
+
+def test_workers_share_the_counts_on_postgresql_and_count_alone_on_sqlite(
+    admin: Api, production: RunningServer
+) -> None:
+    user = _plain_user(admin)
+    with another_worker(production.settings) as other_url:
+        other = Api(other_url, dict(user.client.headers))
+        answers = [(user if number % 2 else other).get("me") for number in range(12)]
+
+    statuses = [answer.status_code for answer in answers]
+    if production.name == "postgresql":
+        # One window for the address and route, whichever worker answers.
+        assert statuses == [200] * 10 + [429, 429]
+        assert answers[9].headers["x-ratelimit-remaining"] == "0"
+    else:
+        # Per worker on SQLite: each has counted 6 of its own 10.
+        assert statuses == [200] * 12
+        assert answers[-1].headers["x-ratelimit-remaining"] == "4"
