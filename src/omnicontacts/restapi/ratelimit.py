@@ -69,7 +69,7 @@ class TooManyRequests(ApiError):
 
 
 class CounterStore(Protocol):
-    async def hit(self, conn: Connection, key: str, now_ms: int, interval_ms: int) -> tuple[int, int]:
+    async def hit(self, conn: Connection, key: str, now_ms: int, limit: Limit) -> tuple[int, int]:
         """Count one call of `key`; answer (calls in the current window, window start in ms)."""
         ...
 
@@ -82,7 +82,8 @@ class MemoryCounters:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
 
-    async def hit(self, conn: Connection, key: str, now_ms: int, interval_ms: int) -> tuple[int, int]:
+    async def hit(self, conn: Connection, key: str, now_ms: int, limit: Limit) -> tuple[int, int]:
+        interval_ms = limit.interval_ms
         start, hits = self._windows.get(key, (now_ms, 0))
         if now_ms - start >= interval_ms:
             start, hits = now_ms, 0
@@ -102,32 +103,66 @@ class MemoryCounters:
 # window restarts when it is over, else the count goes up. Rows of one key serialize on its row
 # lock, which is held only for this statement.
 _HIT_SQL = """
-INSERT INTO api_rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+INSERT INTO api_rate_limits (key, window_start, hits) VALUES ($1, $2, $4)
 ON CONFLICT (key) DO UPDATE SET
     window_start = CASE WHEN api_rate_limits.window_start <= $2 - $3 THEN $2 ELSE api_rate_limits.window_start END,
-    hits = CASE WHEN api_rate_limits.window_start <= $2 - $3 THEN 1 ELSE api_rate_limits.hits + 1 END
+    hits = CASE WHEN api_rate_limits.window_start <= $2 - $3 THEN $4 ELSE api_rate_limits.hits + $4 END
 RETURNING hits, window_start
 """
 
 _PURGE_SQL = "DELETE FROM api_rate_limits WHERE window_start < $1"
 
 
+@dataclass
+class _Seen:
+    """What this worker last learnt of a shared window, and the calls it has counted since."""
+
+    start: int
+    hits: int
+    pending: int
+    synced_at: int
+
+
 class SharedCounters:
-    """Windows in the `api_rate_limits` table, shared by every worker on every host."""
+    """Windows in the `api_rate_limits` table, shared by every worker on every host.
+
+    Each counted call is one statement, except where the answer cannot depend on it: once a window
+    is known to be spent, further calls in it are refused without asking (counts only grow within
+    a window); and with a limit of 100 or more, a call far below it (an eighth) is counted in the
+    worker and added with the next statement, at most 250 ms later.
+    """
 
     PURGE_EVERY_MS = 600_000
+    SYNC_EVERY_MS = 250
+    MAX_KEYS = 100_000
 
     def __init__(self) -> None:
         self._last_purge_ms = 0
+        self._seen: dict[str, _Seen] = {}
 
-    async def hit(self, conn: Connection, key: str, now_ms: int, interval_ms: int) -> tuple[int, int]:
-        row = await conn.fetchrow(_HIT_SQL, key, now_ms, interval_ms)
+    async def hit(self, conn: Connection, key: str, now_ms: int, limit: Limit) -> tuple[int, int]:
+        seen = self._seen.get(key)
+        if seen is not None and now_ms - seen.start >= limit.interval_ms:
+            seen = None  # that window is over; its unsent calls no longer count
+        if seen is not None:
+            local = seen.hits + seen.pending + 1
+            if seen.hits >= limit.calls:
+                return local, seen.start
+            if limit.calls >= 100 and local * 8 <= limit.calls and now_ms - seen.synced_at < self.SYNC_EVERY_MS:
+                seen.pending += 1
+                return local, seen.start
+        add = 1 + (seen.pending if seen is not None else 0)
+        row = await conn.fetchrow(_HIT_SQL, key, now_ms, limit.interval_ms, add)
+        assert row is not None
+        hits, start = int(row["hits"]), int(row["window_start"])
+        if len(self._seen) >= self.MAX_KEYS:
+            self._seen.clear()
+        self._seen[key] = _Seen(start=start, hits=hits, pending=0, synced_at=now_ms)
         if now_ms - self._last_purge_ms >= self.PURGE_EVERY_MS:
             # Keys of clients that went away; a day covers any sensible interval.
             self._last_purge_ms = now_ms
             await conn.execute(_PURGE_SQL, now_ms - 86_400_000)
-        assert row is not None
-        return int(row["hits"]), int(row["window_start"])
+        return hits, start
 
 
 class RateLimiter:
@@ -154,7 +189,7 @@ class RateLimiter:
     async def check(self, conn: Connection, route: str, client: str, limit: Limit) -> Decision:
         """Count this call; raise `TooManyRequests` when it is over the limit."""
         now_ms = int(time.time() * 1000)
-        hits, start = await self.counters.hit(conn, f"{client} {route}", now_ms, limit.interval_ms)
+        hits, start = await self.counters.hit(conn, f"{client} {route}", now_ms, limit)
         decision = Decision(
             limit=limit.calls,
             remaining=max(0, limit.calls - hits),
