@@ -77,17 +77,18 @@ def admin_create(
     async def create() -> None:
         storage = await open_storage(settings)
         try:
-            async with storage.transaction() as conn:
-                await service.create_user(
-                    conn,
-                    username=username,
-                    password=password,
-                    email=email,
-                    name=username,
-                    roles=["admin", "user"],
-                    rounds=settings.bcrypt_rounds,
-                    verified=True,
-                )
+            async with storage.connection() as conn:
+                password_hash = await service.hash_new_password(conn, password, settings.bcrypt_rounds)
+                async with conn.transaction():
+                    await service.create_user(
+                        conn,
+                        username=username,
+                        password_hash=password_hash,
+                        email=email,
+                        name=username,
+                        roles=["admin", "user"],
+                        verified=True,
+                    )
         finally:
             await storage.close()
 

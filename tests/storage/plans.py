@@ -114,6 +114,13 @@ class RecordingConnection:
     def transaction(self) -> AbstractAsyncContextManager[None]:
         return self._conn.transaction()
 
+    @property
+    def commits(self) -> int:
+        return self._conn.commits
+
+    def released(self) -> AbstractAsyncContextManager[None]:
+        return self._conn.released()
+
 
 class RecordingStorage:
     """Wraps a running app's storage; `statements` collects what its requests ran."""

@@ -165,4 +165,20 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SMTP_Username": ("", "string"),
     "SMTP_Password": ("", "password"),
     "From_Email": ("", "string"),
+    # REST API rate limiter (restapi/ratelimit.py).
+    "API_Enable_Rate_Limiter": (True, "boolean"),
+    "API_Enable_Rate_Limiter_Dev": (True, "boolean"),
+    "API_Enable_Rate_Limiter_Limit_Calls_Default": (10, "int"),
+    "API_Enable_Rate_Limiter_Limit_Time_Default": (60000, "int"),
+    # Login tokens expire after this many days.
+    "Accounts_LoginExpiration": (90, "int"),
+    # Brute-force protection of login (accounts/login_guard.py).
+    "Block_Multiple_Failed_Logins_Enabled": (True, "boolean"),
+    "Block_Multiple_Failed_Logins_By_User": (True, "boolean"),
+    "Block_Multiple_Failed_Logins_Attempts_Until_Block_by_User": (10, "int"),
+    "Block_Multiple_Failed_Logins_Time_To_Unblock_By_User_In_Minutes": (5, "int"),
+    "Block_Multiple_Failed_Logins_By_Ip": (True, "boolean"),
+    "Block_Multiple_Failed_Logins_Attempts_Until_Block_By_Ip": (50, "int"),
+    "Block_Multiple_Failed_Logins_Time_To_Unblock_By_Ip_In_Minutes": (5, "int"),
+    "Block_Multiple_Failed_Logins_Ip_Whitelist": ("", "string"),
 }

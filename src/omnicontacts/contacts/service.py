@@ -139,7 +139,8 @@ def _updated_custom_fields(
 async def _rename_conversations(conn: Connection, contact: dict[str, Any], name: str) -> None:
     """A new contact name shows on its rooms, and on the subscriptions and inquiries of its
     channels' visitors."""
-    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"])
+    # Locked, so a message stored meanwhile is not overwritten by the renamed document.
+    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"], for_update=True)
     await livechat_repository.rename_rooms(conn, rooms, name)
     visitor_ids = sorted({channel["visitor"]["visitorId"] for channel in contact.get("channels") or []})
     await livechat_repository.rename_subscriptions_by_visitors(conn, visitor_ids, name)
@@ -472,6 +473,8 @@ async def set_channel_blocked(
     room = await livechat_repository.find_open_room_by_association(
         conn, association["visitorId"], source["type"], source.get("id")
     )
-    if room is not None:
+    # Read again under the row lock (contact, then room: the livechat lock order).
+    room = await livechat_repository.find_room(conn, room["_id"], for_update=True) if room is not None else None
+    if room is not None and room.get("open"):
         await close_room(conn, room, closer="user", user=user, comment=BLOCKED_ROOM_COMMENT)
     return True

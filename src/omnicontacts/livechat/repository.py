@@ -77,6 +77,24 @@ async def insert_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await _write_visitor_index_rows(conn, doc)
 
 
+async def insert_visitor_if_new(conn: Connection, doc: dict[str, Any]) -> bool:
+    """Insert a visitor unless its token or id is taken (then nothing happens): answer whether
+    it was inserted. A concurrent insert of the same token waits for the other transaction and
+    then does nothing, so racing first registrations never end in a unique-key error."""
+    inserted = await conn.execute(
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT DO NOTHING",
+        *_visitor_columns(doc),
+    )
+    if inserted:
+        await _write_visitor_index_rows(conn, doc)
+    return bool(inserted)
+
+
+async def token_taken(conn: Connection, token: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM visitors WHERE token = $1", token))
+
+
 async def save_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6, search_text = $7, "
@@ -430,8 +448,10 @@ def _rooms_of_visitors_sql(count: int) -> str:
     return f"SELECT id FROM rooms WHERE visitor_id IN ({placeholders})"
 
 
-async def find_rooms_by_contact(conn: Connection, contact_id: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT doc FROM rooms WHERE contact_id = $1 AND t = 'l' ORDER BY id", contact_id)
+async def find_rooms_by_contact(conn: Connection, contact_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
+    """A contact's rooms in id order (the order several rooms are locked in)."""
+    sql = "SELECT doc FROM rooms WHERE contact_id = $1 AND t = 'l' ORDER BY id" + _lock(conn, for_update)
+    rows = await conn.fetch(sql, contact_id)
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
@@ -444,6 +464,8 @@ async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str)
         rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
     if rows:
         await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
+    for room in rooms:
+        await changes.publish(conn, "room", rid=room["_id"])
 
 
 async def find_open_room_by_association(

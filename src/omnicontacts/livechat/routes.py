@@ -22,6 +22,7 @@ from omnicontacts.livechat import (
 )
 from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
 from omnicontacts.restapi.meteor_check import STRING, Maybe, check
+from omnicontacts.restapi.ratelimit import Limit
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.restapi.validation import validate
@@ -90,7 +91,8 @@ async def agent_status(ctx: RequestContext) -> dict[str, Any]:
 # --- visitors ------------------------------------------------------------------------------------
 
 
-@router.post("livechat/visitor", auth=False)
+# Rocket.Chat's own limit for registrations: 5 a minute per address.
+@router.post("livechat/visitor", auth=False, rate_limit=Limit(calls=5, interval_ms=60_000))
 async def visitor_register(ctx: RequestContext) -> dict[str, Any]:
     registration = visitors.parse_registration(ctx.params)
     async with ctx.conn.transaction():

@@ -123,7 +123,16 @@ async def assign(conn: Connection, inquiry: dict[str, Any], room: dict[str, Any]
 
 
 async def take(conn: Connection, inquiry_id: str, agent_id: str) -> None:
-    """`livechat/inquiries.take`, with Rocket.Chat's errors."""
+    """`livechat/inquiries.take`, with Rocket.Chat's errors.
+
+    Locks in the package's order (docs/architecture.md): the room, then its inquiry, then the
+    agent. The inquiry is read first without a lock only to learn its room, and checked again
+    once locked.
+    """
+    unlocked = await repository.find_inquiry(conn, inquiry_id)
+    if unlocked is None:
+        raise MeteorError("error-not-found", "Inquiry not found", TAKE_DETAILS)
+    room = await repository.find_room(conn, unlocked["rid"], for_update=True)
     inquiry = await repository.find_inquiry(conn, inquiry_id, for_update=True)
     if inquiry is None:
         raise MeteorError("error-not-found", "Inquiry not found", TAKE_DETAILS)
@@ -136,8 +145,7 @@ async def take(conn: Connection, inquiry_id: str, agent_id: str) -> None:
             "Agent status is offline or Omnichannel service is not active",
             TAKE_DETAILS,
         )
-    room = await repository.find_room(conn, inquiry["rid"], for_update=True)
-    if room is None or not room.get("open"):
+    if room is None or not room.get("open") or room["_id"] != inquiry["rid"]:
         raise MeteorError("error-mac-limit-reached")
     await assign(conn, inquiry, room, agent)
 

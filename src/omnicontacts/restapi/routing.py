@@ -9,10 +9,14 @@ Routes are plain Starlette routes: on these paths FastAPI's per-request dependen
 would only cost time, and our own wrapper already does what the API needs.
 """
 
+import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -26,10 +30,20 @@ from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
+from omnicontacts.restapi.ratelimit import (
+    BYPASS_PERMISSION,
+    Decision,
+    Limit,
+    MemoryCounters,
+    RateLimiter,
+    SharedCounters,
+    TooManyRequests,
+)
 from omnicontacts.restapi.streaming import StreamedList, body
 from omnicontacts.restapi.validation import Schema, validate
 from omnicontacts.settings import Settings
-from omnicontacts.storage import Connection, Storage
+from omnicontacts.storage import Connection, Storage, is_transient
+from omnicontacts.timeutil import to_iso
 
 log = logging.getLogger("omnicontacts.api")
 
@@ -86,6 +100,14 @@ class AppState:
     settings: Settings
     storage: Storage
     config: ConfigCache = field(default_factory=ConfigCache)
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Per worker on SQLite (one host); shared through the database on PostgreSQL.
+        counters = SharedCounters() if self.storage.dialect == "postgresql" else MemoryCounters()
+        self.limiter = RateLimiter(
+            counters, test_mode=bool(self.settings.test_mode), development=self.settings.node_env == "development"
+        )
 
 
 @dataclass
@@ -119,6 +141,10 @@ class RequestContext:
 
 Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | StreamedList | None]]
 
+# A deadlock or serialization failure rolls the request's transaction back; the request runs
+# again (it committed nothing), so the client never sees it.
+MAX_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -129,6 +155,8 @@ class Endpoint:
     permissions: tuple[str, ...]
     schema: Schema | None
     typed: bool
+    # Rocket.Chat's `rateLimiterOptions`: None for the settings' default, False for none.
+    rate_limit: Limit | Literal[False] | None = None
 
     def route(self, prefix: str) -> Route:
         return _EndpointRoute(prefix + self.path, self, methods=[self.method], name=f"{self.method} {self.path}")
@@ -141,29 +169,73 @@ class Endpoint:
 
     async def _serve(self, request: Request) -> Response:
         state: AppState = request.app.state.omni
+        counted: Decision | None = None
+        response: Response
         try:
             raw = await _read_params(request, self.method)
             async with state.storage.connection() as conn:
                 user = await _authenticate(request, conn, state)
                 if self.auth and user is None:
                     raise Unauthorized()
+                # Rocket.Chat counts the call after authentication, before permissions and params.
+                counted = await self._count(request, conn, state, user)
                 if user is not None and not all(
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
                     raise Forbidden()
                 params = self._validated(raw)
                 context = RequestContext(request, conn, state, user, params, dict(request.path_params))
-                result = await self.handler(context)
+                result = await self._handle(context)
+        except TooManyRequests as error:
+            counted = error.decision
+            response = error_response(error)
         except ApiError as error:
-            return error_response(error)
+            response = error_response(error)
         except Exception:
             log.exception("unexpected error on %s %s", self.method, self.path)
-            return json_response(b'{"success":false,"error":"Internal server error"}', 500)
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, StreamedList):
-            return StreamingResponse(body(state.storage, result), media_type="application/json", headers=JSON_HEADERS)
-        return success(result)
+            response = json_response(b'{"success":false,"error":"Internal server error"}', 500)
+        else:
+            if isinstance(result, Response):
+                response = result
+            elif isinstance(result, StreamedList):
+                response = StreamingResponse(
+                    body(state.storage, result), media_type="application/json", headers=JSON_HEADERS
+                )
+            else:
+                response = success(result)
+        if counted is not None:
+            response.raw_headers.extend(counted.headers())
+        return response
+
+    async def _count(
+        self, request: Request, conn: Connection, state: AppState, user: AuthUser | None
+    ) -> Decision | None:
+        if self.rate_limit is False:
+            return None
+        limit = state.limiter.limit_for(self.rate_limit, state.config.settings)
+        if limit is None or (user is not None and state.config.has_permission(user.roles, BYPASS_PERMISSION)):
+            return None
+        client = request.client.host if request.client else ""
+        return await state.limiter.check(conn, f"{self.method} {self.path}", client, limit)
+
+    async def _handle(self, context: RequestContext) -> dict[str, Any] | Response | StreamedList | None:
+        """Run the handler; again, from freshly read parameters, when PostgreSQL rolled its
+        transaction back for a deadlock or a serialization failure and nothing was committed."""
+        attempt = 1
+        while True:
+            commits = context.conn.commits
+            try:
+                return await self.handler(context)
+            except Exception as error:
+                if attempt >= MAX_ATTEMPTS or context.conn.commits != commits or not is_transient(error):
+                    raise
+            log.info("retrying %s %s after a transient database error (attempt %d)", self.method, self.path, attempt)
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+            raw = await _read_params(context.request, self.method)
+            context = RequestContext(
+                context.request, context.conn, context.state, context.user, self._validated(raw), context.path
+            )
 
     def _validated(self, raw: Any) -> dict[str, Any]:
         if self.schema is None:
@@ -230,6 +302,23 @@ def _credentials(scope: Scope) -> tuple[str | None, str | None]:
     return user_id, token
 
 
+_DEFAULT_LOGIN_EXPIRATION_DAYS = 90
+_cutoff_cache: tuple[int, int, str] = (-1, -1, "")
+
+
+def _token_cutoff(days: Any) -> str:
+    """The oldest issue time a login token may have: `Accounts_LoginExpiration` days ago (90 when
+    unset or not positive, as Meteor does). Formatted once per second, not per request."""
+    global _cutoff_cache
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        days = _DEFAULT_LOGIN_EXPIRATION_DAYS
+    second = int(time.time())
+    if _cutoff_cache[0] != second or _cutoff_cache[1] != days:
+        cutoff = datetime.fromtimestamp(second, UTC) - timedelta(days=days)
+        _cutoff_cache = (second, days, to_iso(cutoff))
+    return _cutoff_cache[2]
+
+
 async def _authenticate(request: Request, conn: Connection, state: AppState) -> AuthUser | None:
     user_id, token = _credentials(request.scope)
     if not user_id or not token:
@@ -240,6 +329,8 @@ async def _authenticate(request: Request, conn: Connection, state: AppState) -> 
         await state.config.ensure_fresh(conn)
         return None
     await state.config.ensure_fresh(conn, int(row["config_version"] or 0))
+    if row["created_at"] < _token_cutoff(state.config.settings.get("Accounts_LoginExpiration")):
+        return None  # expired: the same 401 as a token that never existed
     return AuthUser(row["id"], row["username"], tuple(orjson.loads(row["roles"])))
 
 
@@ -258,9 +349,10 @@ class Router:
         permissions: tuple[str, ...],
         schema: Schema | None,
         typed: bool,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler, auth, permissions, schema, typed))
+            self.endpoints.append(Endpoint(method, path, handler, auth, permissions, schema, typed, rate_limit))
             return handler
 
         return register
@@ -273,8 +365,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         query: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("GET", path, auth=auth, permissions=permissions, schema=query, typed=typed)
+        return self._add(
+            "GET", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+        )
 
     def post(
         self,
@@ -284,8 +379,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         body: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("POST", path, auth=auth, permissions=permissions, schema=body, typed=typed)
+        return self._add(
+            "POST", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+        )
 
     def put(
         self,
@@ -295,8 +393,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         body: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("PUT", path, auth=auth, permissions=permissions, schema=body, typed=typed)
+        return self._add(
+            "PUT", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+        )
 
     def delete(
         self,
@@ -306,5 +407,8 @@ class Router:
         permissions: tuple[str, ...] = (),
         query: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("DELETE", path, auth=auth, permissions=permissions, schema=query, typed=typed)
+        return self._add(
+            "DELETE", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+        )

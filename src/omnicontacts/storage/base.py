@@ -35,6 +35,19 @@ class Connection(Protocol):
         """Make the statements inside one transaction: committed on exit, rolled back on error."""
         ...
 
+    @property
+    def commits(self) -> int:
+        """How many transactions this connection has committed; the request layer retries a
+        request whose transaction was rolled back only when nothing of it was committed."""
+        ...
+
+    def released(self) -> AbstractAsyncContextManager[None]:
+        """Let other requests use the database while this one does slow work that needs no
+        database (password hashing). Never inside a transaction. On SQLite this gives up the
+        process's one connection until the block ends; on PostgreSQL the pooled connection
+        stays with the request, since others have their own."""
+        ...
+
 
 class Storage(Protocol):
     dialect: Dialect
