@@ -21,6 +21,7 @@ from omnicontacts.livechat.routes import router as livechat_router
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
+from omnicontacts.ui.routes import install as install_ui
 
 API_ROUTERS: list[Router] = [
     accounts_router,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    install_ui(app, mounted)
     return app
 
 
