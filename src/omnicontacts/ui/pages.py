@@ -1,6 +1,7 @@
 """Rendering: the Jinja2 environment, security headers, and the shared page frame."""
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,7 +32,8 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.globals["t"] = TEXT
+# A namespace, not the dict: `t.clear` or `t.items` must name a string, not a dict method.
+env.globals["t"] = SimpleNamespace(**TEXT)
 env.globals["csrf_field"] = CSRF_FIELD
 
 

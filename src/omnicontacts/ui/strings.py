@@ -37,7 +37,7 @@ TEXT: dict[str, str] = {
     "filter_blocked": "With a blocked channel",
     "filter_manager": "Contact manager",
     "filter_last_chat_from": "Last chat from",
-    "filter_last_chat_to": "Last chat before",
+    "filter_last_chat_to": "Last chat until",
     "filter_conflicts": "With conflicts to resolve",
     "apply": "Apply",
     "clear": "Clear",
