@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from omnicontacts import __version__
@@ -18,6 +18,7 @@ from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.routes import router as livechat_router
+from omnicontacts.realtime import endpoint as realtime
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
@@ -30,6 +31,7 @@ API_ROUTERS: list[Router] = [
     customfields_router,
     livechat_router,
     chat_router,
+    realtime.router,
 ]
 
 
@@ -68,9 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await open_storage(settings)
         app.state.omni = AppState(settings=settings, storage=storage)
+        app.state.realtime = await realtime.start(app.state.omni)
         try:
             yield
         finally:
+            await realtime.stop(app.state.realtime)
             await storage.close()
 
     mounted = [("/api/v1/", endpoint) for router in API_ROUTERS for endpoint in router.endpoints]
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    app.router.routes.append(WebSocketRoute("/websocket", realtime.websocket_endpoint))
     install_ui(app, mounted)
     return app
 

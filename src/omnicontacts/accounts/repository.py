@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from omnicontacts import jsonutil
+from omnicontacts import changes, jsonutil
 from omnicontacts.storage import Connection, Row
 
 CONFIG_VERSION_KEY = "config_version"
@@ -17,6 +17,18 @@ WHERE t.hashed_token = $1 AND t.user_id = $2
 
 async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str) -> Row | None:
     return await conn.fetchrow(AUTH_SQL, hashed_token, user_id)
+
+
+RESUME_SQL = """
+SELECT u.id, u.username, u.roles, t.created_at
+FROM login_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.hashed_token = $1
+"""
+
+
+async def find_user_by_hashed_token(conn: Connection, hashed_token: str) -> Row | None:
+    """The user a login token belongs to, without their id (a DDP `login` resume)."""
+    return await conn.fetchrow(RESUME_SQL, hashed_token)
 
 
 async def config_version(conn: Connection) -> int:
@@ -76,6 +88,7 @@ async def update_user(conn: Connection, user_id: str, doc: dict[str, Any]) -> No
         jsonutil.dumps_str(doc),
     )
     await _write_roles(conn, user_id, doc.get("roles", []))
+    await changes.publish(conn, "user", _id=user_id)
 
 
 async def _write_roles(conn: Connection, user_id: str, roles: list[str]) -> None:

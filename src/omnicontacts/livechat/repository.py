@@ -7,7 +7,7 @@ together, inside the caller's transaction.
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnicontacts import jsonutil
+from omnicontacts import changes, jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_after
@@ -211,6 +211,7 @@ async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=False)
+    await changes.publish(conn, "room", rid=doc["_id"])
 
 
 async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
@@ -221,6 +222,7 @@ async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=True)
+    await changes.publish(conn, "room", rid=doc["_id"])
 
 
 async def find_room(conn: Connection, room_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -272,6 +274,7 @@ async def insert_message(conn: Connection, doc: dict[str, Any]) -> None:
         doc["ts"],
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "message", rid=doc["rid"], _id=doc["_id"])
 
 
 async def next_message_ts(conn: Connection, room_id: str) -> str:
@@ -302,10 +305,17 @@ async def insert_subscription(conn: Connection, doc: dict[str, Any]) -> None:
         doc["u"]["_id"],
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "subscription", rid=doc["rid"], u=doc["u"]["_id"])
 
 
 async def save_subscription(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute("UPDATE subscriptions SET doc = $2 WHERE id = $1", doc["_id"], jsonutil.dumps_str(doc))
+    await changes.publish(conn, "subscription", rid=doc["rid"], u=doc["u"]["_id"])
+
+
+async def delete_subscription(conn: Connection, room_id: str, user_id: str) -> None:
+    await conn.execute("DELETE FROM subscriptions WHERE rid = $1 AND user_id = $2", room_id, user_id)
+    await changes.publish(conn, "subscription", rid=room_id, u=user_id)
 
 
 async def find_subscription(conn: Connection, room_id: str, user_id: str) -> dict[str, Any] | None:
@@ -331,6 +341,7 @@ async def insert_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
         doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "inquiry", _id=doc["_id"], rid=doc["rid"])
 
 
 async def save_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
@@ -341,6 +352,7 @@ async def save_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
         doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "inquiry", _id=doc["_id"], rid=doc["rid"])
 
 
 async def find_inquiry(conn: Connection, inquiry_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -353,11 +365,13 @@ async def find_inquiry_by_room(conn: Connection, room_id: str) -> dict[str, Any]
 
 
 async def delete_inquiry_by_room(conn: Connection, room_id: str) -> None:
-    await conn.execute("DELETE FROM inquiries WHERE rid = $1", room_id)
+    for row in await conn.fetch("DELETE FROM inquiries WHERE rid = $1 RETURNING id", room_id):
+        await changes.publish(conn, "inquiry", _id=row["id"], rid=room_id)
 
 
 async def delete_subscriptions_by_room(conn: Connection, room_id: str) -> None:
-    await conn.execute("DELETE FROM subscriptions WHERE rid = $1", room_id)
+    for row in await conn.fetch("DELETE FROM subscriptions WHERE rid = $1 RETURNING user_id", room_id):
+        await changes.publish(conn, "subscription", rid=room_id, u=row["user_id"])
 
 
 # --- used by the contacts family ---
@@ -398,16 +412,22 @@ async def _set_doc_keys(conn: Connection, table: str, rows: list[Any], change: d
 async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
     """`name` and `fname` of every subscription to a room of these visitors (the room's `v._id`)."""
     if visitor_ids:
-        sql = f"SELECT id, doc FROM subscriptions WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
-        await _set_doc_keys(
-            conn, "subscriptions", list(await conn.fetch(sql, *visitor_ids)), {"name": name, "fname": name}
+        sql = (
+            f"SELECT id, rid, user_id, doc FROM subscriptions WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
         )
+        rows = list(await conn.fetch(sql, *visitor_ids))
+        await _set_doc_keys(conn, "subscriptions", rows, {"name": name, "fname": name})
+        for row in rows:
+            await changes.publish(conn, "subscription", rid=row["rid"], u=row["user_id"])
 
 
 async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
     if visitor_ids:
-        sql = f"SELECT id, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
-        await _set_doc_keys(conn, "inquiries", list(await conn.fetch(sql, *visitor_ids)), {"name": name})
+        sql = f"SELECT id, rid, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
+        rows = list(await conn.fetch(sql, *visitor_ids))
+        await _set_doc_keys(conn, "inquiries", rows, {"name": name})
+        for row in rows:
+            await changes.publish(conn, "inquiry", _id=row["id"], rid=row["rid"])
 
 
 # --- livechat/rooms: the room listing ------------------------------------------------------------

@@ -6,14 +6,14 @@ partial one of blocked channels; `contacts` gets indexes for the last-chat range
 newest-created listing, each led by `unknown` as every listing filters on it.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""This worker's open DDP sessions and who listens to which stream event.
+
+An event is serialized once and queued on every listening session; each session's writer task
+sends its queue in order. Nothing here touches the database.
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnicontacts.realtime import ejson
+
+# A session whose client reads slower than events arrive is cut off rather than allowed to
+# hold an unbounded queue in memory (Rocket.Chat closes such a socket too).
+MAX_QUEUED = 5000
+
+
+@dataclass(eq=False)
+class Subscription:
+    id: str
+    session: "Outbox"
+    stream: str
+    event: str
+
+
+@dataclass(eq=False)
+class Outbox:
+    """The sending half of a session: a FIFO of frames and the task that writes them."""
+
+    id: str
+    queue: deque[str] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    overflowed: bool = False
+
+    def send(self, frame: str) -> None:
+        if self.overflowed:
+            return
+        if len(self.queue) >= MAX_QUEUED:
+            self.overflowed = True
+        self.queue.append(frame)
+        self.wake.set()
+
+
+def changed_frame(stream: str, event: str, args: list[Any]) -> str:
+    """A stream event as Rocket.Chat's streamer sends it."""
+    return ejson.dumps(
+        {"msg": "changed", "collection": stream, "id": "id", "fields": {"eventName": event, "args": args}}
+    )
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.sessions: set[Outbox] = set()
+        self._listeners: dict[tuple[str, str], set[Subscription]] = {}
+        # rid -> the agent id serving it, for rooms a client follows on stream-livechat-room:
+        # lets this worker tell when a room got a (new) agent without asking the writer.
+        self.served_by: dict[str, str | None] = {}
+        self.agent_status: dict[str, str | None] = {}
+
+    def add(self, subscription: Subscription) -> None:
+        self._listeners.setdefault((subscription.stream, subscription.event), set()).add(subscription)
+
+    def remove(self, subscription: Subscription) -> None:
+        key = (subscription.stream, subscription.event)
+        listeners = self._listeners.get(key)
+        if listeners is None:
+            return
+        listeners.discard(subscription)
+        if not listeners:
+            del self._listeners[key]
+            if subscription.stream == "stream-livechat-room":
+                self.served_by.pop(subscription.event, None)
+
+    def has(self, stream: str, event: str) -> bool:
+        return (stream, event) in self._listeners
+
+    def listening(self, stream: str) -> Iterable[str]:
+        """The events of `stream` somebody here listens to."""
+        return [event for (name, event) in self._listeners if name == stream]
+
+    def emit(self, stream: str, event: str, args: list[Any], *, origin: str | None = None) -> int:
+        """Queue the event on every listener but the session it came from; answers how many."""
+        listeners = self._listeners.get((stream, event))
+        if not listeners:
+            return 0
+        frame = changed_frame(stream, event, args)
+        sent = 0
+        for subscription in listeners:
+            if subscription.session.id != origin:
+                subscription.session.send(frame)
+                sent += 1
+        return sent
