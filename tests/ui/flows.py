@@ -16,7 +16,9 @@ def set_available(api: Api) -> None:
     assert response.status_code == 200, response.text
 
 
-def visitor_writes(anon: Api, name: str, *, email: str | None = None, phone: str | None = None, text: str) -> dict[str, Any]:
+def visitor_writes(
+    anon: Api, name: str, *, email: str | None = None, phone: str | None = None, text: str
+) -> dict[str, Any]:
     """A visitor registers, opens a room and writes; answers {token, rid}."""
     token = "tok-" + secrets.token_hex(8)
     visitor: dict[str, Any] = {"token": token, "name": name}

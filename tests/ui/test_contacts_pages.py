@@ -237,7 +237,9 @@ def test_agent_without_delete_permission_sees_no_delete(ui: Ui) -> None:
 
 
 def test_phone_width_layout(ui: Ui) -> None:
-    create_contact(ui.api, "Narrow Screen Person", ["a.very.long.address.for.a.narrow.screen@example.com"], ["+1 555 0199"])
+    create_contact(
+        ui.api, "Narrow Screen Person", ["a.very.long.address.for.a.narrow.screen@example.com"], ["+1 555 0199"]
+    )
     page = ui.sign_in(width=360, height=740)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     ui.shot(page, "contacts-360px")

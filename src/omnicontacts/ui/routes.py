@@ -509,7 +509,7 @@ async def _inbox_data(request: Request, session: Session) -> dict[str, Any]:
         ) or {}
         room["_unread"] = int(subscription.get("unread") or 0)
     return {
-        "status": me.get("statusLivechat") or "not-available",
+        "agent_status": me.get("statusLivechat") or "not-available",
         "inquiries": queue.get("inquiries") or [],
         "rooms": rooms,
     }
@@ -534,7 +534,8 @@ async def _inbox(request: Request, session: Session) -> Response:
 async def _inbox_queue(request: Request, session: Session) -> Response:
     _require(request, session, "GET", "livechat/inquiries.queuedForUser")
     data = await _inbox_data(request, session)
-    return render(request, "inbox_lists.html", session, room=None, **data)
+    room_id = _text(request.query_params.get("room"))
+    return render(request, "inbox_lists.html", session, room={"_id": room_id} if room_id else None, **data)
 
 
 async def _inbox_messages(request: Request, session: Session) -> Response:
@@ -546,6 +547,9 @@ async def _inbox_messages(request: Request, session: Session) -> Response:
 async def _inbox_status(request: Request, session: Session) -> Response:
     form = await _form(request)
     status = "available" if form.get("status") == "available" else "not-available"
+    if status == "available":
+        # Taking chats needs the user present too (not offline), as a client's connection makes it.
+        await api.call(request, session, "POST", "users.setStatus", {"status": "online"})
     await api.call(request, session, "POST", "livechat/agent.status", {"status": status})
     return redirect("/ui/inbox")
 
