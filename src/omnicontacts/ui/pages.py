@@ -41,8 +41,7 @@ def _nav(request: Request, session: Session) -> dict[str, bool]:
     return {
         "contacts": api.permitted(request, session, "GET", "omnichannel/contacts.search"),
         "inbox": api.permitted(request, session, "GET", "livechat/inquiries.queuedForUser"),
-        "admin": api.permitted(request, session, "GET", "livechat/users/{user_type}/{user_id}")
-        or api.permitted(request, session, "GET", "settings/{setting_id}"),
+        "admin": api.permitted(request, session, "GET", "livechat/users/{user_type}/{user_id}"),
     }
 
 
