@@ -82,9 +82,14 @@ class Ddp:
     def sub(self, name: str, event: str, *args: Any) -> tuple[str, dict[str, Any]]:
         """Subscribe; answers (sub id, the ready or nosub frame)."""
         sub_id = f"s{next(self._ids)}"
-        self.send({"msg": "sub", "id": sub_id, "name": name, "params": [event, {"useCollection": False, "args": list(args)}]})
+        self.send(
+            {"msg": "sub", "id": sub_id, "name": name, "params": [event, {"useCollection": False, "args": list(args)}]}
+        )
         frame = self.next_matching(
-            lambda f: (f.get("msg") == "ready" and sub_id in f.get("subs", [])) or (f.get("msg") == "nosub" and f.get("id") == sub_id)
+            lambda f: (
+                (f.get("msg") == "ready" and sub_id in f.get("subs", []))
+                or (f.get("msg") == "nosub" and f.get("id") == sub_id)
+            )
         )
         return sub_id, frame
 

@@ -134,7 +134,9 @@ def test_wrong_params_are_match_failed(api: Api) -> None:
         {"msg": "unsub"},
     ],
 )
-def test_a_method_or_sub_without_its_id_or_name_closes_with_a_protocol_error(api: Api, message: dict[str, object]) -> None:
+def test_a_method_or_sub_without_its_id_or_name_closes_with_a_protocol_error(
+    api: Api, message: dict[str, object]
+) -> None:
     client = Ddp(api.base_url).handshake()
     client.send(message)
     assert closed_with(client) == 1002
@@ -170,7 +172,12 @@ def test_sub_without_an_event_name_is_invalid_event_name(api: Api) -> None:
     assert frame == {
         "msg": "nosub",
         "id": sub_id,
-        "error": {"isClientSafe": True, "error": "invalid-event-name", "message": "[invalid-event-name]", "errorType": "Meteor.Error"},
+        "error": {
+            "isClientSafe": True,
+            "error": "invalid-event-name",
+            "message": "[invalid-event-name]",
+            "errorType": "Meteor.Error",
+        },
     }
     client.close()
 

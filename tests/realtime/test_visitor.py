@@ -50,7 +50,12 @@ def test_a_visitor_cannot_follow_another_visitors_room(api: Api) -> None:
     intruder = register_visitor(api)
     rid = open_room(api, owner["token"])["_id"]
     client = widget(api.base_url, intruder["token"])
-    not_allowed = {"isClientSafe": True, "error": "not-allowed", "message": "[not-allowed]", "errorType": "Meteor.Error"}
+    not_allowed = {
+        "isClientSafe": True,
+        "error": "not-allowed",
+        "message": "[not-allowed]",
+        "errorType": "Meteor.Error",
+    }
     stolen = {"token": intruder["token"], "visitorToken": intruder["token"]}
     for stream, event in (
         ("stream-room-messages", rid),

@@ -7,9 +7,9 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from tests.contacts.conversations import contact_doc, store_contacts
+from tests.support import ADMIN_USERNAME, USER_PASSWORD
 from tests.ui.conftest import Ui, off_loop
 from tests.ui.flows import closed_conversation, create_contact, make_agent, set_available
-from tests.support import ADMIN_USERNAME, USER_PASSWORD
 
 
 def _names(page: Page) -> Locator:

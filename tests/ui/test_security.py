@@ -54,7 +54,11 @@ def test_login_form_refused_without_its_token(ui: Ui) -> None:
 def test_actions_refused_without_the_csrf_token(ui: Ui) -> None:
     contact_id = create_contact(ui.api, "Guarded", ["guarded@example.com"], [])
     client, token = _signed_in(ui, ADMIN_USERNAME, ADMIN_PASSWORD)
-    for data in ({"name": "Changed"}, {"name": "Changed", "csrf_token": ""}, {"name": "Changed", "csrf_token": "0" * 64}):
+    for data in (
+        {"name": "Changed"},
+        {"name": "Changed", "csrf_token": ""},
+        {"name": "Changed", "csrf_token": "0" * 64},
+    ):
         response = client.post(f"/ui/contacts/{contact_id}/edit", data=data)
         assert response.status_code == 403
         assert "did not come from this site" in response.text
@@ -75,7 +79,7 @@ def test_a_session_cookie_of_another_user_is_refused(ui: Ui) -> None:
     agent = ui.user(["user", "livechat-agent"])
     admin_client, admin_csrf = _signed_in(ui, ADMIN_USERNAME, ADMIN_PASSWORD)
     agent_client, agent_csrf = _signed_in(ui, agent["username"], USER_PASSWORD)
-    admin_id, admin_token = admin_client.cookies["oc_session"].strip('"').split(":", 1)
+    admin_id, _ = admin_client.cookies["oc_session"].strip('"').split(":", 1)
     agent_id, agent_token = agent_client.cookies["oc_session"].strip('"').split(":", 1)
 
     # One user's id with another's token: no session at all.

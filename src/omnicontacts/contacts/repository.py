@@ -463,7 +463,9 @@ def _list_filter(dialect: str, filters: ListFilters) -> tuple[str, list[Any]]:
         return f"${len(args)}"
 
     if filters.channel_type:
-        clauses.append(f"id IN (SELECT contact_id FROM contact_channels WHERE source_type = {arg(filters.channel_type)})")
+        clauses.append(
+            f"id IN (SELECT contact_id FROM contact_channels WHERE source_type = {arg(filters.channel_type)})"
+        )
     if filters.blocked:
         clauses.append("id IN (SELECT contact_id FROM contact_channels WHERE blocked)")
     if filters.manager:

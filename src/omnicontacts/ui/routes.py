@@ -2,6 +2,7 @@
 in-process (`ui.api`) or, for the filtered contact list, the contacts service, and renders."""
 
 import base64
+import contextlib
 import binascii
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -294,7 +295,9 @@ async def _contacts_count(request: Request, session: Session) -> Response:
 async def _agents_if_allowed(request: Request, session: Session) -> list[dict[str, Any]]:
     if not api.permitted(request, session, "GET", "livechat/users/{user_type}/{user_id}"):
         return []
-    answer = await api.call(request, session, "GET", "livechat/users/{user_type}", {"count": 100}, path_params={"user_type": "agent"})
+    answer = await api.call(
+        request, session, "GET", "livechat/users/{user_type}", {"count": 100}, path_params={"user_type": "agent"}
+    )
     users: list[dict[str, Any]] = answer.get("users") or []
     return users
 
@@ -339,7 +342,9 @@ async def _profile_data(request: Request, session: Session, contact_id: str) -> 
         if source:
             query["source"] = source
         history = await api.call(request, session, "GET", "omnichannel/contacts.history", query)
-        events = await api.call(request, session, "GET", "omnichannel/contacts.events", {"contactId": contact_id, "count": 50})
+        events = await api.call(
+            request, session, "GET", "omnichannel/contacts.events", {"contactId": contact_id, "count": 50}
+        )
     fields: list[dict[str, Any]] = []
     if api.permitted(request, session, "GET", "livechat/custom-fields"):
         fields = (await api.call(request, session, "GET", "livechat/custom-fields", {"count": 100})).get(
@@ -414,7 +419,9 @@ async def _edit(request: Request, session: Session) -> Response:
 async def _resolve(request: Request, session: Session) -> Response:
     form = await _form(request)
     contact_id = _contact_id(request)
-    contact = (await api.call(request, session, "GET", "omnichannel/contacts.get", {"contactId": contact_id}))["contact"]
+    contact = (await api.call(request, session, "GET", "omnichannel/contacts.get", {"contactId": contact_id}))[
+        "contact"
+    ]
     body: dict[str, Any] = {"contactId": contact_id, "wipeConflicts": True}
     custom: dict[str, Any] = {}
     for group in _conflict_groups(contact):
@@ -457,18 +464,20 @@ async def _unblock(request: Request, session: Session) -> Response:
 async def _delete_confirm(request: Request, session: Session) -> Response:
     _require(request, session, "POST", "omnichannel/contacts.delete")
     contact_id = _contact_id(request)
-    contact = (await api.call(request, session, "GET", "omnichannel/contacts.get", {"contactId": contact_id}))["contact"]
+    contact = (await api.call(request, session, "GET", "omnichannel/contacts.get", {"contactId": contact_id}))[
+        "contact"
+    ]
     rooms: int | None = None
     messages: int | None = None
     if api.permitted(request, session, "GET", "omnichannel/contacts.history"):
-        history = await api.call(request, session, "GET", "omnichannel/contacts.history", {"contactId": contact_id, "count": 100})
+        history = await api.call(
+            request, session, "GET", "omnichannel/contacts.history", {"contactId": contact_id, "count": 100}
+        )
         rooms = int(history.get("total", 0))
         if rooms <= 100:
             messages = sum(int(item.get("msgs") or 0) for item in history.get("history") or [])
     visitors = len({(channel.get("visitor") or {}).get("visitorId") for channel in contact.get("channels") or []})
-    return render(
-        request, "delete.html", session, contact=contact, rooms=rooms, messages=messages, visitors=visitors
-    )
+    return render(request, "delete.html", session, contact=contact, rooms=rooms, messages=messages, visitors=visitors)
 
 
 async def _delete(request: Request, session: Session) -> Response:
@@ -482,7 +491,12 @@ async def _delete(request: Request, session: Session) -> Response:
 async def _room_and_messages(request: Request, session: Session, room_id: str) -> tuple[dict[str, Any], list[Any]]:
     room = (await api.call(request, session, "GET", "rooms.info", {"roomId": room_id}))["room"]
     answer = await api.call(
-        request, session, "GET", "livechat/{rid}/messages", {"sort": '{"ts":1}', "count": 500}, path_params={"rid": room_id}
+        request,
+        session,
+        "GET",
+        "livechat/{rid}/messages",
+        {"sort": '{"ts":1}', "count": 500},
+        path_params={"rid": room_id},
     )
     return room, answer.get("messages") or []
 
@@ -524,10 +538,9 @@ async def _inbox(request: Request, session: Session) -> Response:
     if room_id:
         room, messages = await _room_and_messages(request, session, room_id)
         if room.get("open"):
-            try:
+            # Not subscribed (a manager looking on): nothing to mark read.
+            with contextlib.suppress(ApiRefused):
                 await api.call(request, session, "POST", "subscriptions.read", {"rid": room_id})
-            except ApiRefused:
-                pass  # not subscribed (a manager looking on): nothing to mark read
     return render(request, "inbox.html", session, room=room, messages=messages, **data)
 
 
@@ -593,7 +606,9 @@ async def _admin(request: Request, session: Session, *, error: str | None = None
     settings: list[dict[str, Any]] = []
     try:
         for setting_id in WIDGET_SETTINGS:
-            answer = await api.call(request, session, "GET", "settings/{setting_id}", path_params={"setting_id": setting_id})
+            answer = await api.call(
+                request, session, "GET", "settings/{setting_id}", path_params={"setting_id": setting_id}
+            )
             settings.append({"id": setting_id, "value": answer.get("value")})
     except ApiRefused as refused:
         if refused.status != 403:
@@ -628,7 +643,14 @@ async def _admin_page(request: Request, session: Session) -> Response:
     return await _admin(request, session)
 
 
-async def _admin_action(request: Request, session: Session, method: str, path: str, body: dict[str, Any] | None, path_params: dict[str, str] | None = None) -> Response:
+async def _admin_action(
+    request: Request,
+    session: Session,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    path_params: dict[str, str] | None = None,
+) -> Response:
     try:
         await api.call(request, session, method, path, body, path_params=path_params)
     except ApiRefused as refused:
@@ -641,14 +663,24 @@ async def _admin_action(request: Request, session: Session, method: str, path: s
 async def _agent_add(request: Request, session: Session) -> Response:
     form = await _form(request)
     return await _admin_action(
-        request, session, "POST", "livechat/users/{user_type}", {"username": _text(form.get("username"))}, {"user_type": "agent"}
+        request,
+        session,
+        "POST",
+        "livechat/users/{user_type}",
+        {"username": _text(form.get("username"))},
+        {"user_type": "agent"},
     )
 
 
 async def _agent_remove(request: Request, session: Session) -> Response:
     user_id = str(request.path_params["user_id"])[:MAX_TEXT]
     return await _admin_action(
-        request, session, "DELETE", "livechat/users/{user_type}/{user_id}", None, {"user_type": "agent", "user_id": user_id}
+        request,
+        session,
+        "DELETE",
+        "livechat/users/{user_type}/{user_id}",
+        None,
+        {"user_type": "agent", "user_id": user_id},
     )
 
 
@@ -675,7 +707,9 @@ async def _setting_save(request: Request, session: Session) -> Response:
     setting_id = str(request.path_params["setting_id"])
     if setting_id not in WIDGET_SETTINGS:
         raise Refused(404, TEXT["not_found"])
-    current = (await api.call(request, session, "GET", "settings/{setting_id}", path_params={"setting_id": setting_id})).get("value")
+    current = (
+        await api.call(request, session, "GET", "settings/{setting_id}", path_params={"setting_id": setting_id})
+    ).get("value")
     raw = form.get("value", "")
     value: Any
     if isinstance(current, bool):
@@ -687,7 +721,9 @@ async def _setting_save(request: Request, session: Session) -> Response:
             return await _admin(request, session, error=f"{setting_id}: {raw[:40]}", status=400)
     else:
         value = _text(raw)
-    return await _admin_action(request, session, "POST", "settings/{setting_id}", {"value": value}, {"setting_id": setting_id})
+    return await _admin_action(
+        request, session, "POST", "settings/{setting_id}", {"value": value}, {"setting_id": setting_id}
+    )
 
 
 # --- assets ---------------------------------------------------------------------------------------

@@ -89,6 +89,4 @@ def clear_session_cookie(response: Response, request: Request) -> None:
 
 
 def set_login_csrf_cookie(response: Response, request: Request, value: str) -> None:
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=_secure(request), path="/ui"
-    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=_secure(request), path="/ui")

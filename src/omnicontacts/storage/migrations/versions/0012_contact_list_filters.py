@@ -37,16 +37,16 @@ def upgrade() -> None:
             "WHERE doc LIKE '%\"contactManager\"%' OR doc LIKE '%\"conflictingFields\"%'"
         )
     op.create_index("contacts_manager", "contacts", ["contact_manager", "name", "id"])
-    op.create_index("contacts_conflicts", "contacts", ["name", "id"], **_where("has_conflicts"))
+    conflicts, blocked = sa.text("has_conflicts"), sa.text("blocked")
+    op.create_index(
+        "contacts_conflicts", "contacts", ["name", "id"], postgresql_where=conflicts, sqlite_where=conflicts
+    )
     op.create_index("contacts_last_chat", "contacts", ["unknown", "last_chat_ts", "id"])
     op.create_index("contacts_newest", "contacts", ["unknown", "created_at", "id"])
     op.create_index("contact_channels_type", "contact_channels", ["source_type", "contact_id"])
-    op.create_index("contact_channels_blocked", "contact_channels", ["contact_id"], **_where("blocked"))
-
-
-def _where(condition: str) -> dict[str, object]:
-    clause = sa.text(condition)
-    return {"postgresql_where": clause, "sqlite_where": clause}
+    op.create_index(
+        "contact_channels_blocked", "contact_channels", ["contact_id"], postgresql_where=blocked, sqlite_where=blocked
+    )
 
 
 def downgrade() -> None:
