@@ -2,8 +2,8 @@
 in-process (`ui.api`) or, for the filtered contact list, the contacts service, and renders."""
 
 import base64
-import contextlib
 import binascii
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
