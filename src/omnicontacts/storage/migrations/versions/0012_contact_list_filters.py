@@ -39,7 +39,7 @@ def upgrade() -> None:
     op.create_index("contacts_manager", "contacts", ["contact_manager", "name", "id"])
     conflicts, blocked = sa.text("has_conflicts"), sa.text("blocked")
     op.create_index(
-        "contacts_conflicts", "contacts", ["name", "id"], postgresql_where=conflicts, sqlite_where=conflicts
+        "contacts_conflicts", "contacts", ["unknown", "name", "id"], postgresql_where=conflicts, sqlite_where=conflicts
     )
     op.create_index("contacts_last_chat", "contacts", ["unknown", "last_chat_ts", "id"])
     op.create_index("contacts_newest", "contacts", ["unknown", "created_at", "id"])
