@@ -39,6 +39,12 @@ def test_every_page_has_a_strict_policy_and_no_inline_script(ui: Ui) -> None:
         scripts = re.findall(r"<script([^>]*)>(.*?)</script>", response.text, re.S)
         assert scripts and all('src="/ui/static/' in attributes and body == "" for attributes, body in scripts)
         assert re.search(r"<[^>]+\son[a-z]+=", response.text) is None, path
+        # No page ships more than 100 KB of script (htmx from node_modules, and our own two files).
+        sources = re.findall(r'<script src="([^"]+)"', response.text)
+        sizes = [client.get(source) for source in sources]
+        assert all(script.status_code == 200 for script in sizes), sources
+        assert all("javascript" in script.headers["content-type"] for script in sizes), sources
+        assert sum(len(script.content) for script in sizes) < 100_000, path
     client.close()
 
 
