@@ -1,5 +1,6 @@
 """Shared steps of the realtime tests: a widget's and an agent's DDP clients."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from tests.realtime.ddp import Ddp
@@ -21,7 +22,7 @@ def follow_room(client: Ddp, rid: str, token: str) -> None:
     client.subscribed("stream-livechat-room", rid, credentials)
 
 
-def logged_in(base_url: str, headers: dict[str, str]) -> Ddp:
+def logged_in(base_url: str, headers: Mapping[str, str]) -> Ddp:
     client = Ddp(base_url).handshake()
     result = client.login(headers["X-Auth-Token"])
     assert result["id"] == headers["X-User-Id"]

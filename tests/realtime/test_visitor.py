@@ -157,7 +157,7 @@ def test_queue_data_while_the_room_waits(api: Api) -> None:
 
 def test_agent_status_reaches_the_rooms_the_agent_serves(api: Api) -> None:
     set_setting(api, "Livechat_Routing_Method", "Manual_Selection")
-    user, agent = create_agent(api)
+    _, agent = create_agent(api)
     visitor = register_visitor(api)
     token = visitor["token"]
     rid = open_room(api, token)["_id"]

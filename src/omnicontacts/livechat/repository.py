@@ -286,6 +286,22 @@ async def find_message(conn: Connection, message_id: str) -> dict[str, Any] | No
     return _loads(await conn.fetchval("SELECT doc FROM messages WHERE id = $1", message_id))
 
 
+def _any_of(conn: Connection, column: str, count: int) -> str:
+    """`column` is one of `count` values given as parameters ($1 as an array on PostgreSQL)."""
+    if conn.dialect == "postgresql":
+        return f"{column} = ANY($1::text[])"
+    return f"{column} IN ({', '.join(f'${index}' for index in range(1, count + 1))})"
+
+
+async def find_messages(conn: Connection, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Several messages by id in one query (the realtime layer reads a burst of them at once)."""
+    if not message_ids:
+        return {}
+    sql = "SELECT id, doc FROM messages WHERE " + _any_of(conn, "id", len(message_ids))
+    args: list[Any] = [message_ids] if conn.dialect == "postgresql" else list(message_ids)
+    return {row["id"]: jsonutil.loads(row["doc"]) for row in await conn.fetch(sql, *args)}
+
+
 async def room_messages(conn: Connection, room_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
     """Every message of one room in time order. Transcripts are read whole: one conversation is
     small, and the filters clients ask for (message type, a substring) apply to the document."""

@@ -9,6 +9,7 @@ from omnicontacts.realtime import streams
 from omnicontacts.realtime.ejson import to_ejson
 from omnicontacts.realtime.hub import Hub
 from omnicontacts.restapi.routing import AppState
+from omnicontacts.storage import Connection
 
 AGENT_FIELDS = ("_id", "username", "name", "status", "phone", "customFields", "livechat")
 
@@ -27,26 +28,65 @@ class Dispatcher:
         self.state = state
         self.hub = hub
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
-        if "s" in payload:
-            self.hub.emit(payload["s"], payload["e"], payload["a"], origin=payload.get("o"))
-            return
-        topic, ids = payload.get("c"), payload.get("i") or {}
-        handler = getattr(self, f"_on_{topic}", None)
-        if handler is not None:
-            await handler(ids)
+    async def deliver(self, payloads: list[dict[str, Any]]) -> None:
+        """Events in commit order. The messages of a burst are read in one query first: one
+        round trip per message would cap a worker at a few hundred messages a second."""
+        wanted = [
+            payload["i"]["_id"]
+            for payload in payloads
+            if payload.get("c") == "message" and self._wants_message(payload["i"].get("rid", ""))
+        ]
+        messages: dict[str, dict[str, Any]] = {}
+        if wanted:
+            async with self.state.storage.connection() as conn:
+                messages = await livechat_repository.find_messages(conn, list(dict.fromkeys(wanted)))
+        for payload in payloads:
+            if "s" in payload:
+                self.hub.emit(payload["s"], payload["e"], payload["a"], origin=payload.get("o"))
+            elif payload.get("c") == "message":
+                await self._on_message(payload.get("i") or {}, messages)
+            else:
+                handler = getattr(self, f"_on_{payload.get('c')}", None)
+                if handler is not None:
+                    await handler(payload.get("i") or {})
 
-    async def _on_message(self, ids: dict[str, str]) -> None:
+    def _wants_message(self, rid: str) -> bool:
+        return (
+            self.hub.has(streams.ROOM_MESSAGES, rid)
+            or self.hub.has(streams.ROOM_MESSAGES, streams.MY_MESSAGES)
+            or self.hub.has(streams.NOTIFY_ROOM, f"{rid}/deleteMessage")
+        )
+
+    async def _on_message(self, ids: dict[str, str], messages: dict[str, dict[str, Any]]) -> None:
         rid, message_id = ids.get("rid", ""), ids.get("_id", "")
-        deleted_event = f"{rid}/deleteMessage"
-        if not (self.hub.has(streams.ROOM_MESSAGES, rid) or self.hub.has(streams.NOTIFY_ROOM, deleted_event)):
+        if not self._wants_message(rid):
             return
-        async with self.state.storage.connection() as conn:
-            message = await livechat_repository.find_message(conn, message_id)
+        message = messages.get(message_id)
         if message is None:
-            self.hub.emit(streams.NOTIFY_ROOM, deleted_event, [{"_id": message_id}])
-        elif message.get("rid") == rid:
-            self.hub.emit(streams.ROOM_MESSAGES, rid, [to_ejson(message)])
+            self.hub.emit(streams.NOTIFY_ROOM, f"{rid}/deleteMessage", [{"_id": message_id}])
+            return
+        if message.get("rid") != rid:
+            return
+        wire = [to_ejson(message)]
+        self.hub.emit(streams.ROOM_MESSAGES, rid, wire)
+        if self.hub.has(streams.ROOM_MESSAGES, streams.MY_MESSAGES):
+            async with self.state.storage.connection() as conn:
+                members = await self._members(conn, rid)
+            self.hub.emit_to_users(streams.ROOM_MESSAGES, rid, wire, members, listening_on=streams.MY_MESSAGES)
+
+    @staticmethod
+    async def _members(conn: Connection, rid: str) -> set[str]:
+        """Users subscribed to the room, and its agent."""
+        users = {
+            (member.get("u") or {}).get("_id") or ""
+            for member in await livechat_repository.room_subscriptions(conn, rid)
+        }
+        room = await livechat_repository.find_room(conn, rid)
+        served = ((room or {}).get("servedBy") or {}).get("_id")
+        if served:
+            users.add(served)
+        users.discard("")
+        return users
 
     async def _on_room(self, ids: dict[str, str]) -> None:
         rid = ids.get("rid", "")

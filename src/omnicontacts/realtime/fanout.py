@@ -36,7 +36,9 @@ CHANNEL_PREFIX = "omni_changes_"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD = 7900
 
-Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+Deliver = Callable[[list[dict[str, Any]]], Awaitable[None]]
+# Events waiting together are delivered together (one read for a burst of messages).
+BATCH = 500
 
 # Wake-ups for the SQLite readers of this process: (loop, event) pairs, set from any thread.
 _sqlite_wakers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
@@ -178,8 +180,10 @@ class Fanout:
 
     async def _consume(self) -> None:
         while True:
-            payload = await self._queue.get()
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                await self._deliver(orjson.loads(payload))
+                await self._deliver([orjson.loads(payload) for payload in batch])
             except Exception:
-                log.exception("realtime: delivering an event failed")
+                log.exception("realtime: delivering events failed")

@@ -7,7 +7,7 @@ sends its queue in order. Nothing here touches the database.
 import asyncio
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from omnicontacts.realtime import ejson
@@ -25,14 +25,15 @@ class Subscription:
     event: str
 
 
-@dataclass(eq=False)
 class Outbox:
-    """The sending half of a session: a FIFO of frames and the task that writes them."""
+    """The sending half of a session: a FIFO of frames, written by a task that exists only while
+    there is something to write (an idle connection costs no task)."""
 
-    id: str
-    queue: deque[str] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    overflowed: bool = False
+    def __init__(self, session_id: str) -> None:
+        self.id = session_id
+        self.queue: deque[str] = deque()
+        self.overflowed = False
+        self._flusher: asyncio.Task[None] | None = None
 
     def send(self, frame: str) -> None:
         if self.overflowed:
@@ -40,7 +41,34 @@ class Outbox:
         if len(self.queue) >= MAX_QUEUED:
             self.overflowed = True
         self.queue.append(frame)
-        self.wake.set()
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.queue:
+                await self.transmit(self.queue.popleft())
+            if self.overflowed:
+                await self.abort()
+        except Exception:
+            # The connection is gone; its reader ends the session.
+            self.queue.clear()
+        finally:
+            self._flusher = None
+
+    @property
+    def user_id(self) -> str | None:
+        return None
+
+    async def transmit(self, frame: str) -> None:
+        raise NotImplementedError
+
+    async def abort(self) -> None:
+        """Cut off a client that does not read fast enough."""
+
+    def stop_flushing(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
 
 
 def changed_frame(stream: str, event: str, args: list[Any]) -> str:
@@ -92,3 +120,14 @@ class Hub:
                 subscription.session.send(frame)
                 sent += 1
         return sent
+
+    def emit_to_users(self, stream: str, event: str, args: list[Any], users: set[str], *, listening_on: str) -> None:
+        """Queue the event, named `event`, on the `listening_on` listeners who are one of `users`
+        (`__my_messages__`: a user's messages of every room they are in, each under its rid)."""
+        listeners = self._listeners.get((stream, listening_on))
+        if not listeners:
+            return
+        frame = changed_frame(stream, event, args)
+        for subscription in listeners:
+            if subscription.session.user_id in users:
+                subscription.session.send(frame)

@@ -1,10 +1,14 @@
 """The realtime layer of one worker: its sessions (hub), its listener (fanout) and the
 translation of changes into stream events (dispatch). Started and stopped by the app's lifespan."""
 
+import asyncio
+import contextlib
+import time
 from typing import Any
 
 from omnicontacts import changes
 from omnicontacts.livechat import repository as livechat_repository
+from omnicontacts.realtime import session
 from omnicontacts.realtime.dispatch import Dispatcher
 from omnicontacts.realtime.fanout import Fanout, record_change
 from omnicontacts.realtime.hub import Hub
@@ -25,16 +29,31 @@ class Realtime:
         self.hub = Hub()
         self.dispatcher = Dispatcher(state, self.hub)
         self.fanout = Fanout(state.settings, state.storage, self.dispatcher.deliver)
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         changes.install_publisher(record_change)
         await self.fanout.start()
+        self._sweeper = asyncio.create_task(self._sweep())
         _running.append(self)
 
     async def stop(self) -> None:
         if self in _running:
             _running.remove(self)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self.fanout.stop()
+
+    async def _sweep(self) -> None:
+        """One timer for all sessions instead of one per connection."""
+        while True:
+            await asyncio.sleep(min(session.IDLE_SECONDS / 4, 1.0))
+            now = time.monotonic()
+            for each in list(self.hub.sessions):
+                if isinstance(each, session.Session):
+                    each.check_idle(now)
 
     async def broadcast(
         self, conn: Connection, stream: str, event: str, args: list[Any], *, origin: str | None

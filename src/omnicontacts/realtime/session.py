@@ -10,22 +10,26 @@ a frame that is not JSON text closes with 1007. Messages of one session are hand
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
-from omnicontacts import ids
+from omnicontacts import ids, jsonutil
+from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.realtime import ejson, registry, streams
 from omnicontacts.realtime.errors import INTERNAL, DdpError, as_ddp_error, subscription_not_found
 from omnicontacts.realtime.hub import Outbox, Subscription
 from omnicontacts.restapi.routing import AppState, AuthUser
+from omnicontacts.storage import Connection
 
 if TYPE_CHECKING:
     from omnicontacts.realtime.runtime import Realtime
 
 log = logging.getLogger("omnicontacts.realtime")
 
+# Rocket.Chat's streamer pings after 30 s of silence and gives up 30 s later.
 IDLE_SECONDS = 30.0
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_UNSUPPORTED_DATA = 1007
@@ -53,13 +57,14 @@ class Session(Outbox):
         self.visitor_token: str | None = None
         self.subscriptions: dict[str, Subscription] = {}
         self.connected = False
+        self.last_seen = time.monotonic()
+        self.pinged = False
 
     # --- the loop --------------------------------------------------------------------------------
 
     async def run(self) -> None:
         hub = self.runtime.hub
         hub.sessions.add(self)
-        writer = asyncio.create_task(self._write())
         self.send(SERVER_ID)
         code = 1000
         try:
@@ -69,25 +74,16 @@ class Session(Outbox):
                 hub.remove(subscription)
             self.subscriptions.clear()
             hub.sessions.discard(self)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            self.stop_flushing()
             if self.ws.application_state != WebSocketState.DISCONNECTED:
                 with contextlib.suppress(Exception):
                     await self.ws.close(code)
 
     async def _read(self) -> int:
-        pinged = False
         while True:
-            try:
-                message = await asyncio.wait_for(self.ws.receive(), IDLE_SECONDS)
-            except TimeoutError:
-                if pinged:
-                    return CLOSE_TIMEOUT
-                pinged = True
-                self.send('{"msg":"ping"}')
-                continue
-            pinged = False
+            message = await self.ws.receive()
+            self.last_seen = time.monotonic()
+            self.pinged = False
             if message["type"] == "websocket.disconnect":
                 return 1000
             if self.overflowed:
@@ -100,16 +96,41 @@ class Session(Outbox):
             except ProtocolError as error:
                 return error.code
 
-    async def _write(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.queue:
-                await self.ws.send_text(self.queue.popleft())
-            if self.overflowed:
-                with contextlib.suppress(Exception):
-                    await self.ws.close(CLOSE_SLOW_CONSUMER)
-                return
+    def check_idle(self, now: float) -> None:
+        """Called periodically by the runtime: ping a silent client, then drop it."""
+        silent = now - self.last_seen
+        if self.pinged and silent >= 2 * IDLE_SECONDS:
+            self.pinged = False
+            asyncio.get_running_loop().create_task(self._close(CLOSE_TIMEOUT))
+        elif not self.pinged and silent >= IDLE_SECONDS:
+            self.pinged = True
+            self.send('{"msg":"ping"}')
+
+    async def _close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code)
+
+    @property
+    def user_id(self) -> str | None:
+        return self.user.id if self.user else None
+
+    async def transmit(self, frame: str) -> None:
+        await self.ws.send_text(frame)
+
+    async def _refresh_user(self, conn: Connection) -> None:
+        """Check the login token on every call, as the REST layer does on every request: a
+        logout elsewhere ends the login here, and role changes apply at once."""
+        if self.login_token_hash is None:
+            return
+        row = await accounts_repository.find_user_by_hashed_token(conn, self.login_token_hash)
+        if row is None:
+            self.user = None
+            self.login_token_hash = None
+        else:
+            self.user = AuthUser(row["id"], row["username"], tuple(jsonutil.loads(row["roles"])))
+
+    async def abort(self) -> None:
+        await self._close(CLOSE_SLOW_CONSUMER)
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -148,6 +169,7 @@ class Session(Outbox):
         try:
             async with self.state.storage.connection() as conn:
                 await self.state.config.ensure_fresh(conn)
+                await self._refresh_user(conn)
                 caller = registry.Caller(conn, self.state, self.user, self, realtime=self.runtime)
                 result = await registry.call(str(packet["method"]), caller, params)
             if result is not None:
@@ -172,6 +194,7 @@ class Session(Outbox):
             args = options.get("args") if isinstance(options, dict) else None
             async with self.state.storage.connection() as conn:
                 await self.state.config.ensure_fresh(conn)
+                await self._refresh_user(conn)
                 caller = registry.Caller(conn, self.state, self.user, self, realtime=self.runtime)
                 if not await streams.may_read(caller, name, event, args if isinstance(args, list) else []):
                     raise DdpError("not-allowed")
