@@ -41,6 +41,10 @@ def upgrade() -> None:
     op.create_index(
         "contacts_conflicts", "contacts", ["unknown", "name", "id"], postgresql_where=conflicts, sqlite_where=conflicts
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # The list's name order puts missing names first (as contacts.search does, MongoDB's
+        # order); PostgreSQL's default index order puts them last and could not serve it.
+        op.execute("CREATE INDEX contacts_listing_nulls_first ON contacts (unknown, name NULLS FIRST, id)")
     op.create_index("contacts_last_chat", "contacts", ["unknown", "last_chat_ts", "id"])
     op.create_index("contacts_newest", "contacts", ["unknown", "created_at", "id"])
     op.create_index("contact_channels_type", "contact_channels", ["source_type", "contact_id"])
@@ -50,6 +54,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS contacts_listing_nulls_first")
     for table, name in (
         ("contact_channels", "contact_channels_blocked"),
         ("contact_channels", "contact_channels_type"),
