@@ -90,7 +90,9 @@ def ui_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     yield from _serve(request.param, tmp_path_factory.mktemp("ui-" + request.param))
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running on the test thread while it is
+# started, and tests collected after these ones call asyncio.run.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
