@@ -6,14 +6,14 @@ partial one of blocked channels; `contacts` gets indexes for the last-chat range
 newest-created listing, each led by `unknown` as every listing filters on it.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0010, 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = ("0010", "0014")
 branch_labels = None
 depends_on = None
 
