@@ -500,7 +500,7 @@ def _list_filter(dialect: str, filters: ListFilters) -> tuple[str, list[Any]]:
             f"id IN (SELECT contact_id FROM contact_channels WHERE source_type = {arg(filters.channel_type)})"
         )
     if filters.blocked:
-        clauses.append("id IN (SELECT contact_id FROM contact_channels WHERE blocked)")
+        clauses.append(f"id IN (SELECT contact_id FROM contact_channels WHERE blocked = {arg(True)})")
     if filters.manager:
         clauses.append(f"contact_manager = {arg(filters.manager)}")
     if filters.last_chat_from:
