@@ -25,6 +25,7 @@ from omnicontacts.realtime import endpoint as realtime
 from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
+from omnicontacts.ui.routes import install as install_ui
 from omnicontacts.widget import assets as widget_assets
 from omnicontacts.widget import transcripts as widget_transcripts
 from omnicontacts.widget.routes import router as widget_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
     app.router.routes.append(WebSocketRoute("/websocket", realtime.websocket_endpoint))
     app.router.routes.extend(widget_assets.routes())
+    install_ui(app, mounted)
     return app
 
 

@@ -6,6 +6,7 @@ phones and channel associations are mirrored into narrow index tables in the sam
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from omnicontacts import jsonutil
@@ -107,6 +108,8 @@ def _columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         doc.get("_updatedAt") or doc["createdAt"],
         last_chat.get("ts"),
         jsonutil.dumps_str(doc),
+        doc.get("contactManager") if isinstance(doc.get("contactManager"), str) else None,
+        bool(doc.get("conflictingFields")),
     )
 
 
@@ -176,7 +179,8 @@ async def insert_contact(conn: Connection, doc: dict[str, Any]) -> None:
     columns = _columns(doc)
     await conn.execute(
         "INSERT INTO contacts (id, name, search_text, unknown, enabled, pre_registration, created_at, "
-        "updated_at, last_chat_ts, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "updated_at, last_chat_ts, doc, contact_manager, has_conflicts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         *columns,
     )
     await _write_index_rows(conn, doc)
@@ -189,7 +193,8 @@ async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
     columns = _columns(doc)
     await conn.execute(
         "UPDATE contacts SET name = $2, search_text = $3, unknown = $4, enabled = $5, pre_registration = $6, "
-        "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10 WHERE id = $1",
+        "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10, contact_manager = $11, "
+        "has_conflicts = $12 WHERE id = $1",
         *columns,
     )
     for table in ("contact_emails", "contact_phones", "contact_channels", "contact_import_ids"):
@@ -480,6 +485,8 @@ CONTACT_COLUMNS = (
     "updated_at",
     "last_chat_ts",
     "doc",
+    "contact_manager",
+    "has_conflicts",
 )
 
 
@@ -564,3 +571,96 @@ async def export_page(
         f"SELECT doc FROM contacts WHERE {where} AND id > ${len(args)} ORDER BY id LIMIT {int(limit)}", *args
     )
     return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+# --- the Contact Center's contact list: contacts.search's match plus filters, keyset pages ------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What the contact list narrows by, on top of contacts.search's term and `unknown`.
+    Each filter is served by an index of its own (migration 0012)."""
+
+    term: str = ""
+    unknown: bool = False
+    channel_type: str | None = None
+    blocked: bool = False
+    manager: str | None = None
+    last_chat_from: str | None = None
+    last_chat_to: str | None = None
+    conflicts: bool = False
+
+
+# sort name -> (ORDER BY, keyset column, descending); the id always breaks ties.
+LIST_SORTS = {
+    "name": ("name ASC NULLS FIRST, id ASC", "name", False),
+    "created": ("created_at DESC, id DESC", "created_at", True),
+    "lastChat": ("last_chat_ts DESC NULLS LAST, id DESC", None, True),
+}
+
+
+def _list_filter(dialect: str, filters: ListFilters) -> tuple[str, list[Any]]:
+    where, args = _search_filter(dialect, filters.term, filters.unknown)
+    clauses = [where]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if filters.channel_type:
+        clauses.append(
+            f"id IN (SELECT contact_id FROM contact_channels WHERE source_type = {arg(filters.channel_type)})"
+        )
+    if filters.blocked:
+        clauses.append(f"id IN (SELECT contact_id FROM contact_channels WHERE blocked = {arg(True)})")
+    if filters.manager:
+        clauses.append(f"contact_manager = {arg(filters.manager)}")
+    if filters.last_chat_from:
+        clauses.append(f"last_chat_ts >= {arg(filters.last_chat_from)}")
+    if filters.last_chat_to:
+        clauses.append(f"last_chat_ts < {arg(filters.last_chat_to)}")
+    if filters.conflicts:
+        clauses.append("has_conflicts")
+    return " AND ".join(f"({clause})" for clause in clauses), args
+
+
+def _keyset(column: str, descending: bool, after: tuple[str | None, str], args: list[Any]) -> str:
+    """The rows after `after` = (sort value, id) in the listing's order: a range of its index."""
+    value, last_id = after
+    op = "<" if descending else ">"
+    args.append(last_id)
+    id_arg = f"${len(args)}"
+    if value is None:
+        # Only `name` is keyset-paged and nullable: missing names come first, then every name.
+        return f"(({column} IS NULL AND id {op} {id_arg}) OR {column} IS NOT NULL)"
+    args.append(value)
+    value_arg = f"${len(args)}"
+    return f"{column} {op}= {value_arg} AND ({column} {op} {value_arg} OR id {op} {id_arg})"
+
+
+async def list_page(
+    conn: Connection,
+    filters: ListFilters,
+    *,
+    sort: str,
+    count: int,
+    after: tuple[str | None, str] | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """One page of the contact list. Sorts with a keyset column page by `after` (the last row's
+    value and id), whatever the depth; the last-chat sort, whose missing values sort last, pages
+    by offset."""
+    where, args = _list_filter(conn.dialect, filters)
+    order, column, descending = LIST_SORTS[sort]
+    if after is not None and column is not None:
+        where += " AND " + _keyset(column, descending, after, args)
+        offset = 0
+    rows = await conn.fetch(
+        f"SELECT doc FROM contacts WHERE {where} ORDER BY {order} {limit_offset(count, offset)}", *args
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def list_total(conn: Connection, filters: ListFilters) -> int:
+    where, args = _list_filter(conn.dialect, filters)
+    return int(await conn.fetchval(f"SELECT count(*) FROM contacts WHERE {where}", *args))

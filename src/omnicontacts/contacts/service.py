@@ -311,6 +311,26 @@ def search_contacts_streamed(
     return StreamedList("contacts", items, tail)
 
 
+async def list_contacts(
+    conn: Connection,
+    filters: repository.ListFilters,
+    *,
+    sort: str,
+    count: int,
+    after: tuple[str | None, str] | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The Contact Center's list: contacts.search's match (same term rules, same index) narrowed
+    by its filters, a keyset page in the order asked for, managers expanded as search does."""
+    contacts = await repository.list_page(conn, filters, sort=sort, count=count, after=after, offset=offset)
+    await _expand_managers(conn, contacts)
+    return contacts
+
+
+async def count_contacts(conn: Connection, filters: repository.ListFilters) -> int:
+    return await repository.list_total(conn, filters)
+
+
 # --- checkExistence and channels ---------------------------------------------------------------
 
 

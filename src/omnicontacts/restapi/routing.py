@@ -167,6 +167,11 @@ class Endpoint:
         response = await self._serve(Request(scope, receive, send))
         await response(scope, receive, send)
 
+    async def serve(self, request: Request) -> Response:
+        """The whole wrapper (auth, permissions, validation, handler, error rendering) for one
+        request; the Contact Center pages call endpoints in-process through this."""
+        return await self._serve(request)
+
     async def _serve(self, request: Request) -> Response:
         state: AppState = request.app.state.omni
         counted: Decision | None = None
@@ -321,6 +326,14 @@ def _token_cutoff(days: Any) -> str:
 
 async def _authenticate(request: Request, conn: Connection, state: AppState) -> AuthUser | None:
     user_id, token = _credentials(request.scope)
+    return await authenticate_token(conn, state, user_id, token)
+
+
+async def authenticate_token(
+    conn: Connection, state: AppState, user_id: str | None, token: str | None
+) -> AuthUser | None:
+    """The user a (user id, login token) pair belongs to, or None; also refreshes the permission
+    cache. Shared by the API's headers and the Contact Center's session cookie."""
     if not user_id or not token:
         await state.config.ensure_fresh(conn)
         return None
