@@ -169,10 +169,12 @@ class Endpoint:
 
     async def serve(self, request: Request) -> Response:
         """The whole wrapper (auth, permissions, validation, handler, error rendering) for one
-        request; the Contact Center pages call endpoints in-process through this."""
-        return await self._serve(request)
+        request; the Contact Center pages call endpoints in-process through this. The API's rate
+        limiter is for API clients: a page makes several calls per click, so an agent at work
+        would soon hit a per-route limit (the login form still meets the failed-login guard)."""
+        return await self._serve(request, rate_limited=False)
 
-    async def _serve(self, request: Request) -> Response:
+    async def _serve(self, request: Request, *, rate_limited: bool = True) -> Response:
         state: AppState = request.app.state.omni
         counted: Decision | None = None
         response: Response
@@ -183,7 +185,8 @@ class Endpoint:
                 if self.auth and user is None:
                     raise Unauthorized()
                 # Rocket.Chat counts the call after authentication, before permissions and params.
-                counted = await self._count(request, conn, state, user)
+                if rate_limited:
+                    counted = await self._count(request, conn, state, user)
                 if user is not None and not all(
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
