@@ -82,8 +82,8 @@ async def insert_visitor_if_new(conn: Connection, doc: dict[str, Any]) -> bool:
     it was inserted. A concurrent insert of the same token waits for the other transaction and
     then does nothing, so racing first registrations never end in a unique-key error."""
     inserted = await conn.execute(
-        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
         *_visitor_columns(doc),
     )
     if inserted:
