@@ -87,13 +87,29 @@ def test_the_settings_turn_it_off_and_change_the_default(admin: Api) -> None:
     assert "x-ratelimit-limit" not in answers[-1].headers
 
 
-def test_visitor_registration_has_its_own_stricter_limit(admin: Api) -> None:
+def test_visitor_registration_has_its_own_stricter_limit_per_visitor(admin: Api) -> None:
     anon = admin.anonymous()
+    token = new_token()
 
-    answers = [anon.post("livechat/visitor", {"visitor": {"token": new_token()}}) for _ in range(6)]
+    answers = [anon.post("livechat/visitor", {"visitor": {"token": token}}) for _ in range(6)]
 
     assert [answer.status_code for answer in answers] == [200] * 5 + [429]
     assert answers[0].headers["x-ratelimit-limit"] == "5"
+
+
+def test_visitors_sharing_one_address_are_counted_apart_under_the_address_ceiling(admin: Api) -> None:
+    anon = admin.anonymous()
+    set_setting(admin, "API_Enable_Rate_Limiter_Limit_Calls_Default", 1)  # messages: 1 per visitor
+
+    tokens = [new_token() for _ in range(61)]
+    registered = [anon.post("livechat/visitor", {"visitor": {"token": token}}).status_code for token in tokens[:20]]
+    # Customers behind one office address each get their own count ...
+    assert registered == [200] * 20
+    rooms = [anon.get("livechat/room", params={"token": token}) for token in tokens[:2]]
+    assert [room.status_code for room in rooms] == [200, 200]
+    # ... and the address as a whole stops at 60 times the per-visitor limit.
+    answers = [anon.get("livechat/config", params={"token": token}).status_code for token in tokens]
+    assert answers == [200] * 60 + [429]
 
 
 def test_a_login_flood_gets_429_while_other_users_are_served(admin: Api, production: RunningServer) -> None:

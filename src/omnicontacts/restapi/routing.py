@@ -141,6 +141,21 @@ class RequestContext:
 
 Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | StreamedList | None]]
 
+# How many times an endpoint's per-visitor limit one address may use in all (see `_count`).
+ANONYMOUS_ADDRESS_FACTOR = 60
+
+
+def _visitor_token(raw: Any, request: Request) -> str | None:
+    """The visitor token an anonymous livechat call names (body, query, path or header)."""
+    token: Any = request.path_params.get("token") or request.headers.get("x-visitor-token")
+    if not token and isinstance(raw, dict):
+        token = raw.get("token")
+        visitor = raw.get("visitor")
+        if not token and isinstance(visitor, dict):
+            token = visitor.get("token")
+    return token[:64] if isinstance(token, str) and token else None
+
+
 # A deadlock or serialization failure rolls the request's transaction back; the request runs
 # again (it committed nothing), so the client never sees it.
 MAX_ATTEMPTS = 5
@@ -186,7 +201,7 @@ class Endpoint:
                     raise Unauthorized()
                 # Rocket.Chat counts the call after authentication, before permissions and params.
                 if rate_limited:
-                    counted = await self._count(request, conn, state, user)
+                    counted = await self._count(request, raw, conn, state, user)
                 if user is not None and not all(
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
@@ -216,15 +231,26 @@ class Endpoint:
         return response
 
     async def _count(
-        self, request: Request, conn: Connection, state: AppState, user: AuthUser | None
+        self, request: Request, raw: Any, conn: Connection, state: AppState, user: AuthUser | None
     ) -> Decision | None:
+        """Rocket.Chat counts per address, route and user. An anonymous livechat call is counted
+        per visitor token instead of per address alone, since a contact center's customers often
+        share one office or mobile-carrier address; the address as a whole still has a ceiling."""
         if self.rate_limit is False:
             return None
         limit = state.limiter.limit_for(self.rate_limit, state.config.settings)
         if limit is None or (user is not None and state.config.has_permission(user.roles, BYPASS_PERMISSION)):
             return None
+        route = f"{self.method} {self.path}"
         client = request.client.host if request.client else ""
-        return await state.limiter.check(conn, f"{self.method} {self.path}", client, limit)
+        if user is not None:
+            return await state.limiter.check(conn, route, f"{client} user:{user.id}", limit)
+        token = _visitor_token(raw, request)
+        if token is None:
+            return await state.limiter.check(conn, route, client, limit)
+        ceiling = Limit(limit.calls * ANONYMOUS_ADDRESS_FACTOR, limit.interval_ms)
+        await state.limiter.check(conn, route, f"{client} visitors", ceiling)
+        return await state.limiter.check(conn, route, f"{client} visitor:{token}", limit)
 
     async def _handle(self, context: RequestContext) -> dict[str, Any] | Response | StreamedList | None:
         """Run the handler; again, from freshly read parameters, when PostgreSQL rolled its
