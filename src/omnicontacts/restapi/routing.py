@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
 from omnicontacts.restapi.validation import Schema, validate
@@ -59,6 +60,20 @@ def json_response(body: bytes, status: int = 200) -> Response:
     if status < 200 or status in (204, 304):  # no content-length on these: leave it to Starlette
         return Response(content=body, status_code=status, media_type="application/json", headers=JSON_HEADERS)
     return _JsonResponse(body, status)
+
+
+INTERNAL_ERROR = b'{"success":false,"error":"Internal server error"}'
+
+
+def internal_error(error: BaseException, where: str) -> Response:
+    """Rocket.Chat's 500 body for a fault of ours, and one log line that says where it arose."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    origin = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
+    text = " ".join(str(error).split())[:500]
+    log.error("unexpected error on %s: %s: %s%s", where, type(error).__name__, text, origin)
+    return json_response(INTERNAL_ERROR, 500)
 
 
 def success(payload: dict[str, Any] | None = None) -> Response:
@@ -134,7 +149,7 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The route's ASGI app: what Starlette's `request_response` adapter does for a function,
-        without its exception wrapper, which has nothing to catch (`_serve` answers every error)."""
+        without its exception wrapper: `_serve` answers every error itself."""
         response = await self._serve(Request(scope, receive, send))
         await response(scope, receive, send)
 
@@ -142,6 +157,7 @@ class Endpoint:
         state: AppState = request.app.state.omni
         try:
             raw = await _read_params(request, self.method)
+            path = _checked_path_params(request.path_params)
             async with state.storage.connection() as conn:
                 user = await _authenticate(request, conn, state)
                 if self.auth and user is None:
@@ -151,16 +167,19 @@ class Endpoint:
                 ):
                     raise Forbidden()
                 params = self._validated(raw)
-                context = RequestContext(request, conn, state, user, params, dict(request.path_params))
+                context = RequestContext(request, conn, state, user, params, path)
                 result = await self.handler(context)
+            if isinstance(result, Response):
+                return result
+            return success(result)
+        except InvalidParams as error:
+            if self.typed and not isinstance(error, TypedInvalidParams):
+                error = TypedInvalidParams(error.messages)
+            return error_response(error)
         except ApiError as error:
             return error_response(error)
-        except Exception:
-            log.exception("unexpected error on %s %s", self.method, self.path)
-            return json_response(b'{"success":false,"error":"Internal server error"}', 500)
-        if isinstance(result, Response):
-            return result
-        return success(result)
+        except Exception as error:
+            return internal_error(error, f"{self.method} {self.path}")
 
     def _validated(self, raw: Any) -> dict[str, Any]:
         if self.schema is None:
@@ -195,23 +214,62 @@ class _EndpointRoute(Route):
         return Match.FULL, child_scope
 
 
+async def _read_body(request: Request) -> bytes:
+    """The body, refused (413) past MAX_BODY_BYTES before it is all in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.MAX_BODY_BYTES:
+        raise limits.BodyTooLarge()
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.MAX_BODY_BYTES:
+            raise limits.BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _read_params(request: Request, method: str) -> Any:
+    """The request's parameters, as Rocket.Chat's router reads them, within the request-wide
+    limits (restapi/limits.py)."""
     if method in ("GET", "DELETE"):
-        return parse_query(request.scope["query_string"].decode("latin-1"))
-    body = await request.body()
+        query = request.scope["query_string"].decode("latin-1")
+        params = parse_query(query)
+        if limits.text_needs_check(query):
+            limits.check_input(params)
+        return params
+    body = await _read_body(request)
     if not body:
         return {}
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-    if content_type.startswith("multipart/"):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    if "multipart/form-data" in content_type:
+        # Rocket.Chat parses multipart only on its upload routes; elsewhere the body is {}.
+        return {}
+    if "application/x-www-form-urlencoded" in content_type:
+        # Flat, as the platform's FormData reads it: the last value of a repeated key wins.
+        text = body.decode("utf-8", "replace")
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if limits.text_needs_check(text) or len(form) > limits.MAX_ITEMS:
+            limits.check_input(form)
+        return form
     try:
-        return orjson.loads(body)
+        params = orjson.loads(body)
     except orjson.JSONDecodeError:
         # Rocket.Chat's router silently reads an unparsable body as {}.
         return {}
+    if limits.json_needs_check(body):
+        limits.check_input(params)
+    return params
+
+
+def _checked_path_params(path: dict[str, Any]) -> dict[str, str]:
+    """Path parameters (ids, tokens, a setting's id) under the same rules as every other string."""
+    for value in path.values():
+        if len(value) > limits.TOKEN:
+            raise InvalidParams([limits.too_long(limits.TOKEN)])
+        if "\x00" in value:
+            raise InvalidParams(["must NOT contain the NUL character"])
+    return dict(path)
 
 
 def _credentials(scope: Scope) -> tuple[str | None, str | None]:
