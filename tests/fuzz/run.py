@@ -84,6 +84,7 @@ class Run:
         except httpx.HTTPError as error:
             self.statuses[0] += 1
             self.failures.append(f"transport error {error!r} for {drawn.describe()}")
+            print(f"FAILURE {self.failures[-1]}", flush=True)
             return
         self.statuses[response.status_code] += 1
         elapsed = time.monotonic() - started
@@ -99,6 +100,7 @@ class Run:
                 problem = f"not JSON {response.headers.get('content-type')}: {response.text[:200]}"
         if problem is not None:
             self.failures.append(f"{problem} for {drawn.describe()}")
+            print(f"FAILURE {self.failures[-1]}", flush=True)
 
     async def main(self, requests: int, concurrency: int) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -137,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     run = Run(args.url, seed, args.username, args.password)
     started = time.monotonic()
-    asyncio.run(run.main(args.requests, args.concurrency))
+    try:
+        asyncio.run(run.main(args.requests, args.concurrency))
+    except KeyboardInterrupt:
+        print("interrupted: the summary covers the requests answered so far")
     elapsed = time.monotonic() - started
     total = sum(run.statuses.values())
     summary: dict[str, Any] = {

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
@@ -178,6 +178,9 @@ class Endpoint:
             return error_response(error)
         except ApiError as error:
             return error_response(error)
+        except ClientDisconnect:
+            # The client left while sending its body: nobody reads this answer, nothing failed here.
+            return json_response(b'{"success":false,"error":"client disconnected"}', 400)
         except Exception as error:
             return internal_error(error, f"{self.method} {self.path}")
 
