@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.add_exception_handler(Exception, _internal_error)
+    # A path ending in "/" (a token or id that ends in a slash) is an unknown path answered in
+    # JSON, not a 307 to the path without it.
+    app.router.redirect_slashes = False
     for prefix, endpoint in mounted:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]

@@ -311,3 +311,10 @@ def test_unknown_api_paths_stay_json(server: RunningServer, anon: Api) -> None:
 
     assert response.status_code == 404
     assert response.json() == {"success": False, "error": "Resource not found"}
+
+
+def test_a_path_ending_in_a_slash_is_not_redirected(anon: Api) -> None:
+    response = anon.raw("GET", "/api/v1/livechat/visitor/abc/", follow_redirects=False)
+
+    assert response.status_code == 404
+    assert response.json() == {"success": False, "error": "Resource not found"}
