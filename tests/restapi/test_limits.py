@@ -318,3 +318,14 @@ def test_a_path_ending_in_a_slash_is_not_redirected(anon: Api) -> None:
 
     assert response.status_code == 404
     assert response.json() == {"success": False, "error": "Resource not found"}
+
+
+def test_limits_are_parameter_errors_after_401_and_403(api: Api, anon: Api) -> None:
+    user = api.create_user()
+    as_user = api.as_user(api.login(user["username"]))
+
+    stranger = anon.get("omnichannel/contacts.search", {"searchText": "\x00"})
+    no_permission = as_user.get("omnichannel/contacts.search", {"searchText": "\x00"})
+
+    assert stranger.status_code == 401
+    assert no_permission.status_code == 403

@@ -156,8 +156,7 @@ class Endpoint:
     async def _serve(self, request: Request) -> Response:
         state: AppState = request.app.state.omni
         try:
-            raw = await _read_params(request, self.method)
-            path = _checked_path_params(request.path_params)
+            raw, over_limit = await _read_params(request, self.method)
             async with state.storage.connection() as conn:
                 user = await _authenticate(request, conn, state)
                 if self.auth and user is None:
@@ -166,6 +165,10 @@ class Endpoint:
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
                     raise Forbidden()
+                # Input over a request-wide limit is a parameter error: after 401 and 403, as any.
+                if over_limit is not None:
+                    raise over_limit
+                path = _checked_path_params(request.path_params)
                 params = self._validated(raw)
                 context = RequestContext(request, conn, state, user, params, path)
                 result = await self.handler(context)
@@ -232,37 +235,39 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def _read_params(request: Request, method: str) -> Any:
-    """The request's parameters, as Rocket.Chat's router reads them, within the request-wide
-    limits (restapi/limits.py)."""
+async def _read_params(request: Request, method: str) -> tuple[Any, InvalidParams | None]:
+    """The request's parameters, as Rocket.Chat's router reads them, and the request-wide limit
+    they break, if any (restapi/limits.py). Only the body size is enforced here, while reading."""
     if method in ("GET", "DELETE"):
         query = request.scope["query_string"].decode("latin-1")
         params = parse_query(query)
-        if limits.text_needs_check(query):
-            limits.check_input(params)
-        return params
+        return params, _over_limit(params) if limits.text_needs_check(query) else None
     body = await _read_body(request)
     if not body:
-        return {}
+        return {}, None
     content_type = request.headers.get("content-type", "")
     if "multipart/form-data" in content_type:
         # Rocket.Chat parses multipart only on its upload routes; elsewhere the body is {}.
-        return {}
+        return {}, None
     if "application/x-www-form-urlencoded" in content_type:
         # Flat, as the platform's FormData reads it: the last value of a repeated key wins.
         text = body.decode("utf-8", "replace")
         form = dict(parse_qsl(text, keep_blank_values=True))
-        if limits.text_needs_check(text) or len(form) > limits.MAX_ITEMS:
-            limits.check_input(form)
-        return form
+        return form, _over_limit(form) if limits.text_needs_check(text) or len(form) > limits.MAX_ITEMS else None
     try:
         params = orjson.loads(body)
     except orjson.JSONDecodeError:
         # Rocket.Chat's router silently reads an unparsable body as {}.
-        return {}
-    if limits.json_needs_check(body):
+        return {}, None
+    return params, _over_limit(params) if limits.json_needs_check(body) else None
+
+
+def _over_limit(params: Any) -> InvalidParams | None:
+    try:
         limits.check_input(params)
-    return params
+    except InvalidParams as error:
+        return error
+    return None
 
 
 def _checked_path_params(path: dict[str, Any]) -> dict[str, str]:
