@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
@@ -27,6 +27,7 @@ from omnicontacts.accounts.passwords import hash_login_token
 from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
+from omnicontacts.restapi.streaming import StreamedList, body
 from omnicontacts.restapi.validation import Schema, validate
 from omnicontacts.settings import Settings
 from omnicontacts.storage import Connection, Storage
@@ -131,7 +132,7 @@ class RequestContext:
         return parse_sort(self.params.get("sort"))
 
 
-Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | None]]
+Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | StreamedList | None]]
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,10 @@ class Endpoint:
                 result = await self.handler(context)
             if isinstance(result, Response):
                 return result
+            if isinstance(result, StreamedList):
+                return StreamingResponse(
+                    body(state.storage, result), media_type="application/json", headers=JSON_HEADERS
+                )
             return success(result)
         except InvalidParams as error:
             if self.typed and not isinstance(error, TypedInvalidParams):
