@@ -22,7 +22,7 @@ from omnicontacts.livechat.routes import router as livechat_router
 from omnicontacts.mail.sender import MailSender
 from omnicontacts.portability.routes import router as portability_router
 from omnicontacts.realtime import endpoint as realtime
-from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
+from omnicontacts.restapi.routing import AppState, Endpoint, Router, internal_error, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.ui.routes import install as install_ui
@@ -68,6 +68,12 @@ class OmnicontactsApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+async def _internal_error(request: Request, error: Exception) -> Response:
+    """What escapes a route outside the API's endpoints (the docs pages, unknown paths) still
+    answers Rocket.Chat's JSON 500, never a text page."""
+    return internal_error(error, f"{request.method} {request.url.path}")
+
+
 async def _not_found(request: Request) -> Response:
     return json_response(b'{"success":false,"error":"Resource not found"}', 404)
 
@@ -103,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's built-in OpenTelemetry hooks cost 7-15% of a hot request; we export none of it.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    app.add_exception_handler(Exception, _internal_error)
+    # A path ending in "/" (a token or id that ends in a slash) is an unknown path answered in
+    # JSON, not a 307 to the path without it.
+    app.router.redirect_slashes = False
     for prefix, endpoint in mounted:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]

@@ -7,7 +7,9 @@ from starlette.responses import Response
 from omnicontacts import __version__, jsonutil
 from omnicontacts.accounts import login_guard, repository, service
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, Forbidden, MeteorError, RawError
+from omnicontacts.restapi.limits import string
 from omnicontacts.restapi.routing import RequestContext, Router, json_response
 from omnicontacts.timeutil import now_iso
 
@@ -98,19 +100,19 @@ async def me(ctx: RequestContext) -> dict[str, Any]:
 USERS_CREATE_SCHEMA = {
     "type": "object",
     "properties": {
-        "email": {"type": "string"},
-        "name": {"type": "string"},
-        "password": {"type": "string"},
-        "username": {"type": "string"},
+        "email": string(limits.EMAIL),
+        "name": string(limits.NAME),
+        "password": string(limits.PASSWORD),
+        "username": string(limits.USERNAME),
         "active": {"type": "boolean", "nullable": True},
-        "roles": {"type": "array", "items": {"type": "string"}, "nullable": True},
+        "roles": {"type": "array", "maxItems": limits.LIST, "items": string(limits.SHORT), "nullable": True},
         "joinDefaultChannels": {"type": "boolean", "nullable": True},
         "requirePasswordChange": {"type": "boolean", "nullable": True},
         "setRandomPassword": {"type": "boolean", "nullable": True},
         "sendWelcomeEmail": {"type": "boolean", "nullable": True},
         "verified": {"type": "boolean", "nullable": True},
-        "customFields": {"type": "object", "nullable": True},
-        "fields": {"type": "string", "nullable": True},
+        "customFields": {"type": "object", "nullable": True, "maxProperties": limits.FIELDS},
+        "fields": string(limits.TEXT, nullable=True),
     },
     "required": ["email", "name", "password", "username"],
     "additionalProperties": False,
@@ -143,8 +145,8 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
     body={
         "type": "object",
         "properties": {
-            "userId": {"type": "string"},
-            "username": {"type": "string"},
+            "userId": string(limits.ID),
+            "username": string(limits.USERNAME),
             "confirmRelinquish": {"type": "boolean"},
         },
         "additionalProperties": False,
@@ -189,8 +191,8 @@ async def users_info(ctx: RequestContext) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "status": {"type": "string", "enum": ["online", "away", "offline", "busy"]},
-            "message": {"type": "string", "nullable": True},
-            "userId": {"type": "string"},
+            "message": string(limits.STATUS_TEXT, nullable=True),
+            "userId": string(limits.ID),
         },
         "additionalProperties": False,
     },

@@ -15,8 +15,9 @@ from omnicontacts import ids
 from omnicontacts.contacts import lifecycle
 from omnicontacts.livechat import repository
 from omnicontacts.livechat.custom_fields import apply_visitor_values
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, MeteorError
-from omnicontacts.restapi.meteor_check import BOOLEAN, STRING, Maybe, ObjectIncluding, check
+from omnicontacts.restapi.meteor_check import BOOLEAN, Maybe, ObjectIncluding, Text, check
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
@@ -48,12 +49,22 @@ ERASED_FIELDS = (
 OPTIONAL_STRINGS = ("name", "email", "department", "phone", "username")
 
 # Rocket.Chat's check() of a registration: other keys of `visitor` pass unchecked.
+# Each string is bounded (restapi/limits.py), which Meteor words as a failed Match.Where.
+_LIMITS = {
+    "name": limits.NAME,
+    "email": limits.EMAIL,
+    "department": limits.ID,
+    "phone": limits.PHONE,
+    "username": limits.USERNAME,
+}
 REGISTRATION_PATTERN = {
     "visitor": ObjectIncluding(
         {
-            "token": STRING,
-            **{key: Maybe(STRING) for key in OPTIONAL_STRINGS},
-            "customFields": Maybe([ObjectIncluding({"key": STRING, "value": STRING, "overwrite": BOOLEAN})]),
+            "token": Text(limits.TOKEN),
+            **{key: Maybe(Text(_LIMITS[key])) for key in OPTIONAL_STRINGS},
+            "customFields": Maybe(
+                [ObjectIncluding({"key": Text(limits.SHORT), "value": Text(limits.TEXT), "overwrite": BOOLEAN})]
+            ),
         }
     )
 }

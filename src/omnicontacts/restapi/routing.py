@@ -20,7 +20,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
 from omnicontacts.restapi.ratelimit import (
@@ -74,6 +75,20 @@ def json_response(body: bytes, status: int = 200) -> Response:
     if status < 200 or status in (204, 304):  # no content-length on these: leave it to Starlette
         return Response(content=body, status_code=status, media_type="application/json", headers=JSON_HEADERS)
     return _JsonResponse(body, status)
+
+
+INTERNAL_ERROR = b'{"success":false,"error":"Internal server error"}'
+
+
+def internal_error(error: BaseException, where: str) -> Response:
+    """Rocket.Chat's 500 body for a fault of ours, and one log line that says where it arose."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    origin = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
+    text = " ".join(str(error).split())[:500]
+    log.error("unexpected error on %s: %s: %s%s", where, type(error).__name__, text, origin)
+    return json_response(INTERNAL_ERROR, 500)
 
 
 def success(payload: dict[str, Any] | None = None) -> Response:
@@ -178,7 +193,7 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The route's ASGI app: what Starlette's `request_response` adapter does for a function,
-        without its exception wrapper, which has nothing to catch (`_serve` answers every error)."""
+        without its exception wrapper: `_serve` answers every error itself."""
         response = await self._serve(Request(scope, receive, send))
         await response(scope, receive, send)
 
@@ -194,7 +209,7 @@ class Endpoint:
         counted: Decision | None = None
         response: Response
         try:
-            raw = await _read_params(request, self.method)
+            raw, over_limit = await _read_params(request, self.method)
             async with state.storage.connection() as conn:
                 user = await _authenticate(request, conn, state)
                 if self.auth and user is None:
@@ -206,18 +221,13 @@ class Endpoint:
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
                     raise Forbidden()
+                # Input over a request-wide limit is a parameter error: after 401 and 403, as any.
+                if over_limit is not None:
+                    raise over_limit
+                path = _checked_path_params(request.path_params)
                 params = self._validated(raw)
-                context = RequestContext(request, conn, state, user, params, dict(request.path_params))
+                context = RequestContext(request, conn, state, user, params, path)
                 result = await self._handle(context)
-        except TooManyRequests as error:
-            counted = error.decision
-            response = error_response(error)
-        except ApiError as error:
-            response = error_response(error)
-        except Exception:
-            log.exception("unexpected error on %s %s", self.method, self.path)
-            response = json_response(b'{"success":false,"error":"Internal server error"}', 500)
-        else:
             if isinstance(result, Response):
                 response = result
             elif isinstance(result, StreamedList):
@@ -226,6 +236,20 @@ class Endpoint:
                 )
             else:
                 response = success(result)
+        except TooManyRequests as error:
+            counted = error.decision
+            response = error_response(error)
+        except InvalidParams as error:
+            if self.typed and not isinstance(error, TypedInvalidParams):
+                error = TypedInvalidParams(error.messages)
+            response = error_response(error)
+        except ApiError as error:
+            response = error_response(error)
+        except ClientDisconnect:
+            # The client left while sending its body: nobody reads this answer, nothing failed here.
+            response = json_response(b'{"success":false,"error":"client disconnected"}', 400)
+        except Exception as error:
+            response = internal_error(error, f"{self.method} {self.path}")
         if counted is not None:
             response.raw_headers.extend(counted.headers())
         return response
@@ -266,7 +290,7 @@ class Endpoint:
             log.info("retrying %s %s after a transient database error (attempt %d)", self.method, self.path, attempt)
             await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
             attempt += 1
-            raw = await _read_params(context.request, self.method)
+            raw, _ = await _read_params(context.request, self.method)
             context = RequestContext(
                 context.request, context.conn, context.state, context.user, self._validated(raw), context.path
             )
@@ -304,23 +328,64 @@ class _EndpointRoute(Route):
         return Match.FULL, child_scope
 
 
-async def _read_params(request: Request, method: str) -> Any:
+async def _read_body(request: Request) -> bytes:
+    """The body, refused (413) past MAX_BODY_BYTES before it is all in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.MAX_BODY_BYTES:
+        raise limits.BodyTooLarge()
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.MAX_BODY_BYTES:
+            raise limits.BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_params(request: Request, method: str) -> tuple[Any, InvalidParams | None]:
+    """The request's parameters, as Rocket.Chat's router reads them, and the request-wide limit
+    they break, if any (restapi/limits.py). Only the body size is enforced here, while reading."""
     if method in ("GET", "DELETE"):
-        return parse_query(request.scope["query_string"].decode("latin-1"))
-    body = await request.body()
+        query = request.scope["query_string"].decode("latin-1")
+        params = parse_query(query)
+        return params, _over_limit(params) if limits.text_needs_check(query) else None
+    body = await _read_body(request)
     if not body:
-        return {}
+        return {}, None
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-    if content_type.startswith("multipart/"):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    if "multipart/form-data" in content_type:
+        # Rocket.Chat parses multipart only on its upload routes; elsewhere the body is {}.
+        return {}, None
+    if "application/x-www-form-urlencoded" in content_type:
+        # Flat, as the platform's FormData reads it: the last value of a repeated key wins.
+        text = body.decode("utf-8", "replace")
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        return form, _over_limit(form) if limits.text_needs_check(text) or len(form) > limits.MAX_ITEMS else None
     try:
-        return orjson.loads(body)
+        params = orjson.loads(body)
     except orjson.JSONDecodeError:
         # Rocket.Chat's router silently reads an unparsable body as {}.
-        return {}
+        return {}, None
+    return params, _over_limit(params) if limits.json_needs_check(body) else None
+
+
+def _over_limit(params: Any) -> InvalidParams | None:
+    try:
+        limits.check_input(params)
+    except InvalidParams as error:
+        return error
+    return None
+
+
+def _checked_path_params(path: dict[str, Any]) -> dict[str, str]:
+    """Path parameters (ids, tokens, a setting's id) under the same rules as every other string."""
+    for value in path.values():
+        if len(value) > limits.TOKEN:
+            raise InvalidParams([limits.too_long(limits.TOKEN)])
+        if "\x00" in value:
+            raise InvalidParams(["must NOT contain the NUL character"])
+    return dict(path)
 
 
 def _credentials(scope: Scope) -> tuple[str | None, str | None]:
