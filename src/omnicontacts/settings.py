@@ -1,5 +1,7 @@
 """Process configuration, read from the environment (Rocket.Chat's variable names where they exist)."""
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +20,13 @@ class Settings(BaseSettings):
     # Rocket.Chat's default cost is 10; tests lower it to keep the suite fast.
     bcrypt_rounds: int = 10
     db_pool_size: int = 10
+
+    # Logging: level, `text` or `json` lines, and one line per request when ACCESS_LOG is on.
+    log_level: Literal[
+        "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
+    ] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = False
 
     @property
     def is_postgres(self) -> bool:

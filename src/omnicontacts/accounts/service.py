@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 from omnicontacts import ids, jsonutil
-from omnicontacts.accounts import defaults, repository
+from omnicontacts.accounts import defaults, policy, repository
 from omnicontacts.accounts.passwords import check_password, hash_login_token, hash_password
 from omnicontacts.restapi.errors import MeteorError
 from omnicontacts.storage import Connection
@@ -104,6 +104,10 @@ async def create_user(
     active: bool = True,
     verified: bool = False,
 ) -> dict[str, Any]:
+    # Rocket.Chat's order: username required and well-formed, password given, both unique, then the policy.
+    settings = {row["id"]: jsonutil.loads(row["value"]) for row in await repository.all_settings(conn)}
+    policy.check_username(settings, username)
+    policy.check_password_present(password)
     username_taken, email_taken = await repository.username_or_email_taken(conn, username, email)
     if username_taken:
         raise MeteorError(
@@ -121,6 +125,7 @@ async def create_user(
     for role in roles:
         if role not in known_roles:
             raise MeteorError("error-invalid-role", "Invalid role", {"method": "insertOrUpdateUser"})
+    policy.check_password_policy(settings, password)
     password_hash = await asyncio.to_thread(hash_password, password, rounds)
     doc = new_user_doc(username=username, name=name, email=email, roles=roles, active=active, verified=verified)
     await repository.insert_user(

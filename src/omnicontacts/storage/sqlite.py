@@ -96,5 +96,8 @@ class SqliteStorage:
         async with self.connection() as conn, conn.transaction():
             yield conn
 
+    def usage(self) -> tuple[int, int]:
+        return (1 if self._lock.locked() else 0), 1
+
     async def close(self) -> None:
         self._raw.close()
