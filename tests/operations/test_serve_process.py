@@ -64,8 +64,8 @@ def test_log_lines_banner_admin_and_request_ids(tmp_path: Path) -> None:
         made.headers["x-request-id"],
         unsafe.headers["x-request-id"],
     ]
-    assert access[0]["message"].startswith('127.0.0.1 "GET /api/info" 200 ')  # type: ignore[union-attr]
-    assert access[1]["message"].startswith('127.0.0.1 "GET /api/v1/me" 401 ')  # type: ignore[union-attr]
+    assert str(access[0]["message"]).startswith('127.0.0.1 "GET /api/info" 200 ')
+    assert str(access[1]["message"]).startswith('127.0.0.1 "GET /api/v1/me" 401 ')
 
     # A second start: the admin variables are ignored, and the log says why.
     with serving([], env | {"LOG_FORMAT": "text"}, tmp_path, port) as process:
