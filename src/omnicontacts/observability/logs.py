@@ -74,5 +74,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         named.setLevel(logging.NOTSET)
     # Alembic announces each of its plugins at INFO; its migration steps are what matters.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # httpx logs every request it makes at INFO (the demo builder makes hundreds).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn's own access log repeats ours without the request id; ours is `omnicontacts.access`.
     logging.getLogger("uvicorn.access").disabled = True
