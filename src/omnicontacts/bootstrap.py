@@ -29,7 +29,7 @@ async def seed(settings: Settings) -> str | None:
                     log.info("created admin user %s (from ADMIN_USERNAME and ADMIN_PASS)", settings.admin_username)
                 else:
                     log.info(
-                        "ADMIN_USERNAME/ADMIN_PASS ignored: the database already has users (admin %s not created)",
+                        "ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an administrator (%s not created)",
                         settings.admin_username,
                     )
             elif settings.admin_username or settings.admin_pass:

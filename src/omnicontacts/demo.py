@@ -19,10 +19,12 @@ from typing import Any
 import httpx
 from rich.progress import Progress
 
+from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.accounts import service as accounts_service
 from omnicontacts.livechat import agents, rooms
 from omnicontacts.restapi.routing import AppState
 from omnicontacts.settings import Settings
+from omnicontacts.timeutil import now_iso
 
 FIRST = [
     "Ana",
@@ -270,10 +272,17 @@ async def _contact(
     return contact_id, registered["visitor"]["_id"]
 
 
-async def _set_available(demo: _Demo, available: bool) -> None:
-    status = "available" if available else "not-available"
-    for headers in demo.agent_headers.values():
-        await demo.call("POST", "livechat/agent.status", headers=headers, json={"status": status})
+async def _routing(demo: _Demo, method: str) -> None:
+    """Set `Livechat_Routing_Method` as `POST settings/:_id` does (the demo has no admin login)."""
+    async with demo.state.storage.transaction() as conn:
+        doc = await accounts_repository.find_setting(conn, "Livechat_Routing_Method")
+        if doc is None:
+            raise RuntimeError("Livechat_Routing_Method is not seeded")
+        doc["value"] = method
+        doc["_updatedAt"] = now_iso()
+        await accounts_repository.save_setting(conn, doc)
+        await accounts_repository.bump_config_version(conn)
+    await demo.client.get("/api/v1/me")  # reload the settings cache
 
 
 async def _story(demo: _Demo) -> None:
@@ -324,9 +333,11 @@ async def fill_demo_data(settings: Settings, count: int) -> int:
                     demo, index, name, kind, conversations=demo.rng.randint(1, 3), known=known, custom_fields=plan
                 )
                 progress.advance(task)
-            # End of the shift: nobody is available, so the last visitor waits in the queue.
-            await _set_available(demo, False)
+            # The last visitor comes while conversations are picked by hand: they wait in the queue
+            # (livechat/inquiries.list) until an agent takes them. Then the default routing again.
+            await _routing(demo, "Manual_Selection")
             await _contact(demo, 4, "Omar Haddad", "widget", conversations=1, known=False, queued=True)
+            await _routing(demo, "Auto_Selection")
             progress.advance(task)
         async with state.storage.transaction() as conn:
             await conn.execute("INSERT INTO meta (key, value) VALUES ('demo_data', 1)")

@@ -72,8 +72,8 @@ def test_log_lines_banner_admin_and_request_ids(tmp_path: Path) -> None:
         process.terminate()
         _, stderr = process.communicate(timeout=20)
     assert re.search(
-        r"^\S+Z INFO +omnicontacts \[-\] ADMIN_USERNAME/ADMIN_PASS ignored: the database already has users "
-        r"\(admin admin not created\)$",
+        r"^\S+Z INFO +omnicontacts \[-\] ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an "
+        r"administrator \(admin not created\)$",
         stderr,
         re.MULTILINE,
     ), stderr

@@ -143,8 +143,9 @@ async def create_user(
 
 
 async def ensure_admin(conn: Connection, *, username: str, password: str, email: str | None, rounds: int) -> bool:
-    """Create the first admin when no user exists yet; answer whether one was created."""
-    if await repository.count_users(conn):
+    """Create the admin when nobody has the admin role yet (as Rocket.Chat does with ADMIN_PASS);
+    answer whether one was created. Demo agents, say, do not stand in the way."""
+    if await repository.role_has_users(conn, "admin"):
         return False
     await create_user(
         conn,
