@@ -107,7 +107,8 @@ def serve(
     database_url: str | None = DatabaseUrl,
     workers: int = typer.Option(1, "--workers", envvar="WORKERS", min=1),
 ) -> None:
-    """Run pending migrations, create the admin from ADMIN_USERNAME/ADMIN_PASS if no user exists, serve."""
+    """Check the port and database, run pending migrations, create the admin from ADMIN_USERNAME/ADMIN_PASS
+    if nobody has the admin role yet, serve."""
     from omnicontacts.startup import check_scheme, masked_url
 
     settings = _settings(database_url)
