@@ -19,7 +19,12 @@ import tarfile
 import urllib.request
 from pathlib import Path, PurePosixPath
 
-REGISTRY = os.environ.get("npm_config_registry", "https://registry.npmjs.org").rstrip("/")
+# npm's own setting, which npm reads in either case.
+REGISTRY = (
+    os.environ.get("npm_config_registry")  # noqa: SIM112
+    or os.environ.get("NPM_CONFIG_REGISTRY")
+    or "https://registry.npmjs.org"
+).rstrip("/")
 
 
 def tarball_url(name: str, version: str, entry: dict[str, object]) -> str:
