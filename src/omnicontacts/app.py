@@ -141,9 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/readyz", ready_endpoint, methods=["GET"]),
     ]
-    label_routes(app.router.routes)
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    # Last, so that every route added above (by any package) names itself in the metrics.
+    label_routes(app.router.routes)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from omnicontacts import __version__, serving
 from omnicontacts.settings import Settings
@@ -44,8 +45,9 @@ def main_options(
 
 
 def _settings(database_url: str | None) -> Settings:
-    settings = Settings(database_url=database_url) if database_url else Settings()
     from omnicontacts.observability import logs
+
+    settings = _guarded(lambda: Settings(database_url=database_url) if database_url else Settings())
 
     logs.configure(settings.log_level, settings.log_format)
     return settings
@@ -63,6 +65,14 @@ def _guarded(step: Callable[[], T]) -> T:
         if _debug:
             traceback.print_exc()
         typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    except ValidationError as error:  # a setting from the environment
+        if _debug:
+            traceback.print_exc()
+        problems = "; ".join(
+            f"{str(item['loc'][0]).upper()}={item['input']!r}: {item['msg']}" for item in error.errors() if item["loc"]
+        )
+        typer.echo(f"error: invalid setting {problems}", err=True)
         raise typer.Exit(1) from error
     except Exception as error:
         if _debug:

@@ -179,3 +179,13 @@ def test_version(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout == "omnicontacts 0.1.0\n"
+
+
+def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["db", "upgrade"], environment(LOG_FORMAT="xml", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"), tmp_path
+    )
+
+    assert result.returncode == 1
+    assert _one_error_line(result.stderr) == "error: invalid setting LOG_FORMAT='xml': Input should be 'text' or 'json'"
+    assert not (tmp_path / "x.db").exists()

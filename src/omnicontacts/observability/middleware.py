@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from omnicontacts.observability.logs import request_id
@@ -81,6 +81,8 @@ def label_routes(routes: Iterable[BaseRoute]) -> None:
     for route in routes:
         if isinstance(route, Route):
             route.app = _labelled(route.path, route.app)
+        elif isinstance(route, Mount):
+            route.app = _labelled(route.path + "/{path}", route.app)
 
 
 def _labelled(path: str, app: ASGIApp) -> ASGIApp:
