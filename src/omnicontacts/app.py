@@ -67,10 +67,21 @@ class OmnicontactsApp(FastAPI):
             await super().__call__(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith("/api/"):
-            await cors.handle(scope, receive, send, self._route, getattr(self.state, "omni", None))
-        else:
-            await super().__call__(scope, receive, send)
+        state = getattr(self.state, "omni", None)
+        if (state is None or scope["method"] == "OPTIONS" or state.config.settings.get("API_Enable_CORS")) and scope[
+            "path"
+        ].startswith("/api/"):
+            await cors.handle(scope, receive, send, self._route, state)
+            return
+        # CORS off (the default): `_route`, inlined, as this runs for every request.
+        if not scope.get("root_path"):
+            endpoint = self._direct_endpoints.get((scope["path"], scope["method"]))
+            if endpoint is not None:
+                scope["app"] = self
+                scope["omni.endpoint"] = scope["path"]
+                await endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not scope.get("root_path"):

@@ -45,8 +45,8 @@ def test_log_lines_banner_admin_and_request_ids(tmp_path: Path) -> None:
         _, stderr = process.communicate(timeout=20)
 
     assert given.headers["x-request-id"] == "trace-42"
-    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
-    assert re.fullmatch(r"[0-9a-f]{32}", unsafe.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{16}[0-9]+", made.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{16}[0-9]+", unsafe.headers["x-request-id"])
     lines = _json_lines(stderr)
     assert all({"time", "level", "logger", "request_id", "message"} <= line.keys() for line in lines)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(line["time"])) for line in lines)

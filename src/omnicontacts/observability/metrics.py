@@ -54,24 +54,24 @@ class RequestStats:
     """Per-process request totals, waiting to be handed to prometheus-client."""
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, str, int], int] = {}
-        self._latency: dict[tuple[str, str], _Totals] = {}
+        self._totals: dict[tuple[str, str, int], _Totals] = {}
 
     def record(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        key = (endpoint, method, status)
-        self._counts[key] = self._counts.get(key, 0) + 1
-        totals = self._latency.get((endpoint, method))
+        totals = self._totals.get((endpoint, method, status))
         if totals is None:
-            totals = self._latency[(endpoint, method)] = [0.0] * (len(BUCKETS) + 3)
+            totals = self._totals[(endpoint, method, status)] = [0.0] * (len(BUCKETS) + 3)
         totals[0] += 1
         totals[1] += seconds
         totals[2 + bisect_left(BUCKETS, seconds)] += 1
 
     def flush(self) -> None:
-        counts, self._counts = self._counts, {}
-        latency, self._latency = self._latency, {}
-        for (endpoint, method, status), count in counts.items():
-            REQUESTS.labels(endpoint, method, str(status)).inc(count)
+        pending, self._totals = self._totals, {}
+        latency: dict[tuple[str, str], _Totals] = {}
+        for (endpoint, method, status), totals in pending.items():
+            REQUESTS.labels(endpoint, method, str(status)).inc(totals[0])
+            merged = latency.setdefault((endpoint, method), [0.0] * (len(BUCKETS) + 3))
+            for index, value in enumerate(totals):
+                merged[index] += value
         for (endpoint, method), totals in latency.items():
             child = LATENCY.labels(endpoint, method)
             # Histogram has no "observe n values"; its bucket and sum values are what observe() adds to.
