@@ -145,9 +145,9 @@ def serve(
             log_config=None,
             log_level=settings.log_level.lower(),
             # A worker answers the supervisor's health pings only once it has imported the app;
-            # on a busy machine that takes more than uvicorn's 5 s, and it would be killed and
+            # on a busy machine that takes more than uvicorn's 5 s (30 s seen here), and it would be killed and
             # restarted over and over. A worker that dies is still noticed at once.
-            timeout_worker_healthcheck=30,
+            timeout_worker_healthcheck=60,
         )
         log.info(
             "omnicontacts %s: database %s (schema revision %s), %d worker%s, listening on %s",

@@ -45,7 +45,7 @@ def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) ->
 
 @contextmanager
 def serving(
-    args: list[str], env: dict[str, str], cwd: Path, port: int, timeout: float = 60
+    args: list[str], env: dict[str, str], cwd: Path, port: int, timeout: float = 180
 ) -> Iterator[subprocess.Popen[str]]:
     """`omnicontacts serve` in the background until /api/info answers; stopped (SIGTERM) afterwards."""
     process = subprocess.Popen(
