@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from omnicontacts.storage.sqlite import READERS
 from tests.operations.processes import alive, children, environment, free_port, port_free, serving
 from tests.support import POSTGRES_URL_VARIABLE, backends, drop_schema
 
@@ -145,7 +146,8 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
         == sent
     )
     assert _metric(text, "omnicontacts_http_request_duration_seconds_sum", endpoint="/api/v1/me", method="GET") > 0
-    assert _metric(text, "omnicontacts_db_connections_open") == 2  # one SQLite connection per worker
+    # Each worker: SQLite's writer and its readers.
+    assert _metric(text, "omnicontacts_db_connections_open") == 2 * (READERS + 1)
     assert _metric(text, "omnicontacts_websocket_connections") == 0
 
 

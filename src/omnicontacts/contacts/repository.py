@@ -5,11 +5,13 @@ phones and channel associations are mirrored into narrow index tables in the sam
 """
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from omnicontacts import jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
-from omnicontacts.storage import Connection
+from omnicontacts.storage import Connection, Row
+from omnicontacts.storage.streaming import stream_rows
 
 SEARCH_SEPARATOR = "\x1f"
 
@@ -212,6 +214,22 @@ def _history_filter(source: str | None) -> tuple[str, list[Any]]:
     return where, []
 
 
+def _history_sql(
+    contact_id: str, *, source: str | None, sort: dict[str, int] | None, offset: int, count: int
+) -> tuple[str, list[Any]]:
+    where, extra = _history_filter(source)
+    order = order_by(sort, HISTORY_SORT_COLUMNS, "closed_at DESC, id DESC")
+    return f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", [contact_id, *extra]
+
+
+def _history_items(rows: list[Row]) -> list[dict[str, Any]]:
+    items = []
+    for row in rows:
+        room = jsonutil.loads(row["doc"])
+        items.append({key: room[key] for key in HISTORY_FIELDS if key in room})
+    return items
+
+
 async def history_page(
     conn: Connection,
     contact_id: str,
@@ -221,16 +239,17 @@ async def history_page(
     offset: int,
     count: int,
 ) -> list[dict[str, Any]]:
-    where, extra = _history_filter(source)
-    order = order_by(sort, HISTORY_SORT_COLUMNS, "closed_at DESC, id DESC")
-    rows = await conn.fetch(
-        f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", contact_id, *extra
-    )
-    items = []
-    for row in rows:
-        room = jsonutil.loads(row["doc"])
-        items.append({key: room[key] for key in HISTORY_FIELDS if key in room})
-    return items
+    sql, args = _history_sql(contact_id, source=source, sort=sort, offset=offset, count=count)
+    return _history_items(await conn.fetch(sql, *args))
+
+
+async def history_all(
+    conn: Connection, contact_id: str, *, source: str | None, sort: dict[str, int] | None, offset: int
+) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+    """Every closed conversation from `offset` on (count=0), a batch at a time."""
+    sql, args = _history_sql(contact_id, source=source, sort=sort, offset=offset, count=0)
+    async for rows in stream_rows(conn, sql, *args):
+        yield list(_history_items(rows))
 
 
 async def history_total(conn: Connection, contact_id: str, *, source: str | None) -> int:
@@ -292,13 +311,29 @@ def _search_filter(dialect: str, term: str, unknown: bool) -> tuple[str, list[An
     return where + " AND search_text LIKE $2 ESCAPE '\\'", args
 
 
+def _search_sql(
+    dialect: str, *, term: str, unknown: bool, sort: dict[str, int] | None, offset: int, count: int
+) -> tuple[str, list[Any]]:
+    where, args = _search_filter(dialect, term, unknown)
+    order = order_by(sort, SEARCH_SORT_COLUMNS, "name ASC NULLS FIRST, id ASC", nullable=SEARCH_NULLABLE)
+    return f"SELECT doc FROM contacts WHERE {where} {order} {limit_offset(count, offset)}", args
+
+
 async def search_page(
     conn: Connection, *, term: str, unknown: bool, sort: dict[str, int] | None, offset: int, count: int
 ) -> list[dict[str, Any]]:
-    where, args = _search_filter(conn.dialect, term, unknown)
-    order = order_by(sort, SEARCH_SORT_COLUMNS, "name ASC NULLS FIRST, id ASC", nullable=SEARCH_NULLABLE)
-    rows = await conn.fetch(f"SELECT doc FROM contacts WHERE {where} {order} {limit_offset(count, offset)}", *args)
+    sql, args = _search_sql(conn.dialect, term=term, unknown=unknown, sort=sort, offset=offset, count=count)
+    rows = await conn.fetch(sql, *args)
     return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def search_all(
+    conn: Connection, *, term: str, unknown: bool, sort: dict[str, int] | None, offset: int
+) -> AsyncIterator[list[str]]:
+    """Every match from `offset` on (count=0), a batch of stored documents (JSON text) at a time."""
+    sql, args = _search_sql(conn.dialect, term=term, unknown=unknown, sort=sort, offset=offset, count=0)
+    async for rows in stream_rows(conn, sql, *args):
+        yield [str(row["doc"]) for row in rows]
 
 
 async def search_total(conn: Connection, *, term: str, unknown: bool) -> int:
@@ -373,19 +408,17 @@ async def find_preregistered_contact(
     """The oldest enabled pre-registered contact with exactly one of these emails or phones."""
     if not emails and not phones:
         return None
-    matches = []
+    # Each key is its own index lookup; the few contacts found are then checked and ordered. An
+    # `id IN (...) OR id IN (...)` over contacts could use neither lookup and read every contact.
+    lookups = []
     if emails:
-        matches.append(
-            f"id IN (SELECT contact_id FROM contact_emails WHERE address IN ({_placeholders(1, len(emails))}))"
-        )
+        lookups.append(f"SELECT contact_id FROM contact_emails WHERE address IN ({_placeholders(1, len(emails))})")
     if phones:
         start = len(emails) + 1
-        matches.append(
-            f"id IN (SELECT contact_id FROM contact_phones WHERE phone IN ({_placeholders(start, len(phones))}))"
-        )
+        lookups.append(f"SELECT contact_id FROM contact_phones WHERE phone IN ({_placeholders(start, len(phones))})")
     sql = (
-        f"SELECT id FROM contacts WHERE pre_registration AND enabled AND ({' OR '.join(matches)}) "
-        "ORDER BY created_at, id LIMIT 1"
+        f"SELECT c.id FROM ({' UNION ALL '.join(lookups)}) m JOIN contacts c ON c.id = m.contact_id "
+        "WHERE c.pre_registration AND c.enabled ORDER BY c.created_at, c.id LIMIT 1"
     )
     contact_id = await conn.fetchval(sql, *emails, *phones)
     return None if contact_id is None else await find_doc(conn, str(contact_id), for_update=for_update)

@@ -9,6 +9,7 @@ from omnicontacts.contacts.events import actor_user
 from omnicontacts.restapi.errors import Failure, NotFound
 from omnicontacts.restapi.meteor_check import check
 from omnicontacts.restapi.routing import AuthUser, RequestContext, Router, json_response
+from omnicontacts.restapi.streaming import StreamedList
 
 router = Router()
 
@@ -31,8 +32,12 @@ async def contacts_get(ctx: RequestContext) -> Response:
     permissions=("view-livechat-contact-history",),
     query=schemas.CONTACTS_HISTORY,
 )
-async def contacts_history(ctx: RequestContext) -> dict[str, Any]:
+async def contacts_history(ctx: RequestContext) -> dict[str, Any] | StreamedList:
     offset, count = ctx.page()
+    if count == 0:
+        return await service.contact_history_streamed(
+            ctx.conn, ctx.params["contactId"], source=ctx.params.get("source"), sort=ctx.sort(), offset=offset
+        )
     return await service.contact_history(
         ctx.conn,
         ctx.params["contactId"],
@@ -79,8 +84,15 @@ async def contacts_conflicts(ctx: RequestContext) -> dict[str, Any]:
 
 
 @router.get("omnichannel/contacts.search", permissions=("view-livechat-contact",), query=schemas.CONTACTS_SEARCH)
-async def contacts_search(ctx: RequestContext) -> dict[str, Any]:
+async def contacts_search(ctx: RequestContext) -> dict[str, Any] | StreamedList:
     offset, count = ctx.page()
+    if count == 0:
+        return service.search_contacts_streamed(
+            search_text=ctx.params.get("searchText"),
+            unknown=bool(ctx.params.get("unknown", False)),
+            sort=ctx.sort(),
+            offset=offset,
+        )
     return await service.search_contacts(
         ctx.conn,
         search_text=ctx.params.get("searchText"),

@@ -6,11 +6,11 @@ Documents are changed in place the way MongoDB's $set/$unset would: a key that e
 position, a new key goes last, so the stored JSON reads like Rocket.Chat's.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from omnicontacts import ids
+from omnicontacts import ids, jsonutil
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.contacts import repository
 from omnicontacts.contacts.events import actor_user, record_contact_event
@@ -21,6 +21,7 @@ from omnicontacts.livechat.closing import close_room
 from omnicontacts.livechat.visitors import remove_guest
 from omnicontacts.restapi.errors import Failure, NotFound
 from omnicontacts.restapi.query import total_from_page
+from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso, parse_iso
 
@@ -118,9 +119,8 @@ def _updated_custom_fields(
 async def _rename_conversations(conn: Connection, contact: dict[str, Any], name: str) -> None:
     """A new contact name shows on its rooms, and on the subscriptions and inquiries of its
     channels' visitors."""
-    for room in await livechat_repository.find_rooms_by_contact(conn, contact["_id"]):
-        room["fname"] = name
-        await livechat_repository.save_room(conn, room)
+    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"])
+    await livechat_repository.rename_rooms(conn, rooms, name)
     visitor_ids = sorted({channel["visitor"]["visitorId"] for channel in contact.get("channels") or []})
     await livechat_repository.rename_subscriptions_by_visitors(conn, visitor_ids, name)
     await livechat_repository.rename_inquiries_by_visitors(conn, visitor_ids, name)
@@ -267,6 +267,29 @@ async def search_contacts(
     return {"contacts": contacts, "count": count, "offset": offset, "total": total}
 
 
+def search_contacts_streamed(
+    *, search_text: str | None, unknown: bool, sort: dict[str, int] | None, offset: int
+) -> StreamedList:
+    """contacts.search with count=0: every match, sent as it is read (see `search_contacts`)."""
+    term = (search_text or "").lower()
+
+    async def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+        async for texts in repository.search_all(conn, term=term, unknown=unknown, sort=sort, offset=offset):
+            # A contact without a manager goes out as stored; the others get theirs expanded.
+            managed = [jsonutil.loads(text) for text in texts if '"contactManager"' in text]
+            await _expand_managers(conn, managed)
+            expanded = iter(managed)
+            yield [next(expanded) if '"contactManager"' in text else text.encode() for text in texts]
+
+    async def tail(conn: Connection, sent: int) -> dict[str, Any]:
+        total = total_from_page(offset, 0, sent)
+        if total is None:
+            total = await repository.search_total(conn, term=term, unknown=unknown)
+        return {"count": 0, "offset": offset, "total": total}
+
+    return StreamedList("contacts", items, tail)
+
+
 # --- checkExistence and channels ---------------------------------------------------------------
 
 
@@ -357,6 +380,26 @@ async def contact_history(
     if total is None:
         total = await repository.history_total(conn, contact_id, source=source)
     return {"history": history, "count": len(history), "offset": offset, "total": total}
+
+
+async def contact_history_streamed(
+    conn: Connection, contact_id: str, *, source: str | None, sort: dict[str, int] | None, offset: int
+) -> StreamedList:
+    """contacts.history with count=0: every closed conversation, sent as it is read."""
+    if not await repository.enabled_exists(conn, contact_id):
+        raise Failure("error-contact-not-found")
+    source = source if isinstance(source, str) and source else None
+
+    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+        return repository.history_all(conn, contact_id, source=source, sort=sort, offset=offset)
+
+    async def tail(conn: Connection, sent: int) -> dict[str, Any]:
+        total = total_from_page(offset, 0, sent)
+        if total is None:
+            total = await repository.history_total(conn, contact_id, source=source)
+        return {"count": sent, "offset": offset, "total": total}
+
+    return StreamedList("history", items, tail)
 
 
 # --- block / unblock ---------------------------------------------------------------------------

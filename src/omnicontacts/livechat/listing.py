@@ -6,7 +6,7 @@ run as a pattern. Rocket.Chat matches `roomName` and custom field values with re
 expressions; we match them as case-insensitive literal substrings.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,8 @@ import orjson
 from omnicontacts.livechat import repository
 from omnicontacts.livechat.repository import RoomCriteria
 from omnicontacts.restapi.errors import Failure
+from omnicontacts.restapi.query import total_from_page
+from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import to_iso
 
@@ -142,6 +144,22 @@ async def rooms(
     page = await repository.list_rooms(conn, criteria, sort=sort, offset=offset, count=count)
     total = await repository.count_rooms(conn, criteria)
     return {"rooms": page, "count": len(page), "offset": offset, "total": total}
+
+
+def rooms_streamed(params: Mapping[str, Any], *, sort: dict[str, int] | None, offset: int) -> StreamedList:
+    """livechat/rooms with count=0: every matching room, sent as it is read."""
+    criteria = room_criteria(params)
+
+    def items(conn: Connection) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+        return repository.list_all_rooms(conn, criteria, sort=sort, offset=offset)
+
+    async def tail(conn: Connection, sent: int) -> dict[str, Any]:
+        total = total_from_page(offset, 0, sent)
+        if total is None:
+            total = await repository.count_rooms(conn, criteria)
+        return {"count": sent, "offset": offset, "total": total}
+
+    return StreamedList("rooms", items, tail)
 
 
 async def queued_inquiries(conn: Connection, *, sort: dict[str, int] | None, offset: int, count: int) -> dict[str, Any]:

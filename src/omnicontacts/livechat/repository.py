@@ -4,12 +4,14 @@ Each record is its wire-shaped document plus the columns that queries filter on;
 together, inside the caller's transaction.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from omnicontacts import jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
+from omnicontacts.storage.streaming import stream_rows
 from omnicontacts.timeutil import now_after
 
 
@@ -375,6 +377,17 @@ async def find_rooms_by_contact(conn: Connection, contact_id: str) -> list[dict[
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
+async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str) -> None:
+    """Give these rooms a new `fname`: only the name columns and the document change (a full
+    `save_room` would also rewrite every column and the room's tags), in one batch."""
+    rows = []
+    for room in rooms:
+        room["fname"] = name
+        rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
+    if rows:
+        await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
+
+
 async def find_open_room_by_association(
     conn: Connection, visitor_id: str, source_type: str, source_id: str | None
 ) -> dict[str, Any] | None:
@@ -389,10 +402,13 @@ async def find_open_room_by_association(
 
 async def _set_doc_keys(conn: Connection, table: str, rows: list[Any], change: dict[str, Any]) -> None:
     """Set top-level keys in each row's document (`table` is one of our own names)."""
+    updates = []
     for row in rows:
         doc = jsonutil.loads(row["doc"])
         doc.update(change)
-        await conn.execute(f"UPDATE {table} SET doc = $2 WHERE id = $1", row["id"], jsonutil.dumps_str(doc))
+        updates.append((row["id"], jsonutil.dumps_str(doc)))
+    if updates:
+        await conn.executemany(f"UPDATE {table} SET doc = $2 WHERE id = $1", updates)
 
 
 async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
@@ -534,13 +550,30 @@ def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
     return " AND ".join(sql.terms), sql.args
 
 
+def _list_rooms_sql(
+    dialect: str, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int, count: int
+) -> tuple[str, list[Any]]:
+    where, args = _room_where(dialect, criteria)
+    order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
+    return f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", args
+
+
 async def list_rooms(
     conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int, count: int
 ) -> list[dict[str, Any]]:
-    where, args = _room_where(conn.dialect, criteria)
-    order = order_by(sort, ROOM_SORT_COLUMNS, "ts DESC, id DESC", nullable=ROOM_SORT_NULLABLE)
-    rows = await conn.fetch(f"SELECT doc FROM rooms WHERE {where} {order} {limit_offset(count, offset)}", *args)
+    sql, args = _list_rooms_sql(conn.dialect, criteria, sort=sort, offset=offset, count=count)
+    rows = await conn.fetch(sql, *args)
     return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def list_all_rooms(
+    conn: Connection, criteria: RoomCriteria, *, sort: dict[str, int] | None, offset: int
+) -> AsyncIterator[list[dict[str, Any] | bytes]]:
+    """Every matching room from `offset` on (count=0), a batch of stored documents (JSON, as they
+    go out) at a time."""
+    sql, args = _list_rooms_sql(conn.dialect, criteria, sort=sort, offset=offset, count=0)
+    async for rows in stream_rows(conn, sql, *args):
+        yield [str(row["doc"]).encode() for row in rows]
 
 
 async def count_rooms(conn: Connection, criteria: RoomCriteria) -> int:

@@ -23,6 +23,7 @@ from omnicontacts.livechat import (
 from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
 from omnicontacts.restapi.meteor_check import STRING, Maybe, check
 from omnicontacts.restapi.routing import RequestContext, Router
+from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.restapi.validation import validate
 
 router = Router()
@@ -197,7 +198,7 @@ async def room_close_by_user(ctx: RequestContext) -> None:
 
 
 @router.get("livechat/rooms")
-async def rooms_list(ctx: RequestContext) -> dict[str, Any]:
+async def rooms_list(ctx: RequestContext) -> dict[str, Any] | StreamedList:
     # Who may list depends on the `agents` asked for, so the permission is checked here, still
     # before the parameters: a caller without it learns nothing about them.
     user = ctx.user_required
@@ -207,6 +208,8 @@ async def rooms_list(ctx: RequestContext) -> dict[str, Any]:
     if problems:
         raise InvalidParams(problems)
     offset, count = ctx.page()
+    if count == 0:
+        return listing.rooms_streamed(ctx.params, sort=ctx.sort(), offset=offset)
     return await listing.rooms(ctx.conn, ctx.params, sort=ctx.sort(), offset=offset, count=count)
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
@@ -26,6 +26,7 @@ from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
+from omnicontacts.restapi.streaming import StreamedList, body
 from omnicontacts.restapi.validation import Schema, validate
 from omnicontacts.settings import Settings
 from omnicontacts.storage import Connection, Storage
@@ -116,7 +117,7 @@ class RequestContext:
         return parse_sort(self.params.get("sort"))
 
 
-Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | None]]
+Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | StreamedList | None]]
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ class Endpoint:
             return json_response(b'{"success":false,"error":"Internal server error"}', 500)
         if isinstance(result, Response):
             return result
+        if isinstance(result, StreamedList):
+            return StreamingResponse(body(state.storage, result), media_type="application/json", headers=JSON_HEADERS)
         return success(result)
 
     def _validated(self, raw: Any) -> dict[str, Any]:

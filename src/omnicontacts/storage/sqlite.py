@@ -1,22 +1,40 @@
-"""The embedded SQLite default.
+"""The embedded SQLite default, off the event loop.
 
-Queries on a local file take microseconds, so they run synchronously on the event loop rather
-than hopping to a thread. One connection per process; an asyncio lock keeps a transaction that
-spans awaits from interleaving with other requests on that connection. WAL mode lets other
-processes read while one writes.
+No SQLite call runs on the event loop: a query that takes long (a listing of every contact, a
+deep offset) would stop every other request of the worker while it runs. Instead:
+
+- **readers**: a few read-only connections, each used by one thread at a time. A request's reads
+  (`SELECT`/`WITH` through `fetch*`) go to whichever reader is free, in a thread, so other
+  requests keep being served while one reads a lot. WAL mode lets them read while the writer
+  writes; each statement sees the last committed state.
+- **the writer**: one connection, used only from its own thread, handed to one request at a time
+  by an asyncio lock. A request takes it on its first write (`execute`, `executemany`, a
+  `transaction()`, a write through `fetch*`) and keeps it until it ends, so it reads its own
+  writes and a transaction's reads see the rows it locked (`BEGIN IMMEDIATE`).
+
+A `:memory:` database has no readers (another connection would be another database): there
+everything goes through the writer, still off the loop.
 """
 
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from omnicontacts.storage.base import Connection, Dialect, Row
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+_READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|RETURNING)\b", re.IGNORECASE)
+T = TypeVar("T")
+
+# Read-only connections per worker: enough for the two cores, few enough that their page caches
+# stay small.
+READERS = 4
 
 
 @lru_cache(maxsize=2048)
@@ -25,46 +43,20 @@ def to_sqlite_sql(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql)
 
 
-class SqliteConnection:
-    dialect: Dialect = "sqlite"
-
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self._raw = raw
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return cast(list[Row], self._raw.execute(to_sqlite_sql(sql), args).fetchall())
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return cast(Row | None, self._raw.execute(to_sqlite_sql(sql), args).fetchone())
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        row = self._raw.execute(to_sqlite_sql(sql), args).fetchone()
-        return None if row is None else row[0]
-
-    async def execute(self, sql: str, *args: Any) -> int:
-        return self._raw.execute(to_sqlite_sql(sql), args).rowcount
-
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._raw.executemany(to_sqlite_sql(sql), rows)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        # IMMEDIATE takes the write lock up front: two read-modify-write transactions
-        # can never both read the old row and lose one another's change.
-        self._raw.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._raw.execute("ROLLBACK")
-            raise
-        self._raw.execute("COMMIT")
+@lru_cache(maxsize=2048)
+def is_read(sql: str) -> bool:
+    """A statement a read-only connection can answer: a SELECT (or WITH) that writes nothing."""
+    return _READ.match(sql) is not None and _WRITE_WORD.search(sql) is None
 
 
-def connect_sqlite(path: str) -> sqlite3.Connection:
+def connect_sqlite(path: str, *, read_only: bool = False) -> sqlite3.Connection:
     raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     raw.row_factory = sqlite3.Row
-    raw.execute("PRAGMA journal_mode=WAL")
-    raw.execute("PRAGMA synchronous=NORMAL")
+    if read_only:
+        raw.execute("PRAGMA query_only=1")
+    else:
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=NORMAL")
     raw.execute("PRAGMA busy_timeout=10000")
     raw.execute("PRAGMA foreign_keys=ON")
     return raw
@@ -75,21 +67,161 @@ def sqlite_path(url: str) -> str:
     return url.split("sqlite:///", 1)[1]
 
 
+def _fetchall(raw: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Row]:
+    return cast(list[Row], raw.execute(sql, args).fetchall())
+
+
+def _fetchone(raw: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Row | None:
+    return cast(Row | None, raw.execute(sql, args).fetchone())
+
+
+def _rowcount(raw: sqlite3.Connection, sql: str, args: Sequence[Any]) -> int:
+    return raw.execute(sql, args).rowcount
+
+
+class _Readers:
+    """Read-only connections, each lent to one statement (or one stream) at a time."""
+
+    def __init__(self, connections: list[sqlite3.Connection]) -> None:
+        self._all = connections
+        self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        for raw in connections:
+            self._idle.put_nowait(raw)
+        self._threads = ThreadPoolExecutor(max(len(connections), 1), thread_name_prefix="sqlite-read")
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raw = await self._idle.get()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._threads, work, raw)
+        finally:
+            self._idle.put_nowait(raw)
+
+    async def checkout(self) -> sqlite3.Connection:
+        return await self._idle.get()
+
+    def checkin(self, raw: sqlite3.Connection) -> None:
+        self._idle.put_nowait(raw)
+
+    def usage(self) -> tuple[int, int]:
+        return len(self._all) - self._idle.qsize(), len(self._all)
+
+    async def in_thread(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, work)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+        for raw in self._all:
+            raw.close()
+
+
+class SqliteConnection:
+    """One request's connection: reads on a reader until the request first writes, then
+    everything on the writer, which it holds until the request ends."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, storage: "SqliteStorage") -> None:
+        self._storage = storage
+        self._writing = False
+
+    async def _on_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        storage = self._storage
+        if not self._writing:
+            await storage.lock.acquire()
+            self._writing = True
+        return await asyncio.get_running_loop().run_in_executor(storage.writer_thread, work, storage.writer)
+
+    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        readers = self._storage.readers
+        if readers is None or self._writing or not is_read(sql):
+            return await self._on_writer(work)
+        return await readers.run(work)
+
+    def release(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._storage.lock.release()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        text = to_sqlite_sql(sql)
+        return await self._run(sql, lambda raw: _fetchall(raw, text, args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        text = to_sqlite_sql(sql)
+        return await self._run(sql, lambda raw: _fetchone(raw, text, args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        text = to_sqlite_sql(sql)
+        row = await self._run(sql, lambda raw: raw.execute(text, args).fetchone())
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        text = to_sqlite_sql(sql)
+        return await self._on_writer(lambda raw: _rowcount(raw, text, args))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        text = to_sqlite_sql(sql)
+        await self._on_writer(lambda raw: raw.executemany(text, rows))
+
+    async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
+        """The rows of one query, `batch` at a time, from one reader (or the writer, when this
+        request holds it), never all in memory at once."""
+        text = to_sqlite_sql(sql)
+        readers = self._storage.readers
+        if readers is None or self._writing or not is_read(sql):
+            pending = await self._on_writer(lambda raw: raw.execute(text, args))
+            while rows := await self._on_writer(lambda _: pending.fetchmany(batch)):
+                yield cast(list[Row], rows)
+            return
+        raw = await readers.checkout()
+        cursor: sqlite3.Cursor | None = None
+        try:
+            cursor = opened = await readers.in_thread(lambda: raw.execute(text, args))
+            while rows := await readers.in_thread(lambda: opened.fetchmany(batch)):
+                yield cast(list[Row], rows)
+        finally:
+            if cursor is not None:
+                await readers.in_thread(cursor.close)
+            readers.checkin(raw)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        # IMMEDIATE takes the write lock up front: two read-modify-write transactions
+        # can never both read the old row and lose one another's change.
+        await self._on_writer(lambda raw: raw.execute("BEGIN IMMEDIATE"))
+        try:
+            yield
+        except BaseException:
+            await asyncio.shield(self._on_writer(lambda raw: raw.execute("ROLLBACK")))
+            raise
+        await self._on_writer(lambda raw: raw.execute("COMMIT"))
+
+
 class SqliteStorage:
     dialect: Dialect = "sqlite"
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self._raw = raw
-        self._lock = asyncio.Lock()
+    def __init__(self, writer: sqlite3.Connection, readers: "_Readers | None") -> None:
+        self.writer = writer
+        self.readers = readers
+        self.lock = asyncio.Lock()
+        self.writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
 
     @classmethod
-    async def open(cls, url: str) -> "SqliteStorage":
-        return cls(connect_sqlite(sqlite_path(url)))
+    async def open(cls, url: str, *, readers: int = READERS) -> "SqliteStorage":
+        path = sqlite_path(url)
+        writer = connect_sqlite(path)
+        in_memory = path in ("", ":memory:") or path.startswith("file::memory:")
+        if in_memory or readers <= 0:
+            return cls(writer, None)
+        return cls(writer, _Readers([connect_sqlite(path, read_only=True) for _ in range(readers)]))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            yield SqliteConnection(self._raw)
+        conn = SqliteConnection(self)
+        try:
+            yield conn
+        finally:
+            conn.release()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -97,7 +229,12 @@ class SqliteStorage:
             yield conn
 
     def usage(self) -> tuple[int, int]:
-        return (1 if self._lock.locked() else 0), 1
+        """The writer (held or not) and the readers."""
+        used, size = self.readers.usage() if self.readers is not None else (0, 0)
+        return used + (1 if self.lock.locked() else 0), size + 1
 
     async def close(self) -> None:
-        self._raw.close()
+        if self.readers is not None:
+            self.readers.close()
+        self.writer_thread.shutdown(wait=True)
+        self.writer.close()
