@@ -119,7 +119,7 @@ def apps() -> dict[str, App]:
     full = create_app(Settings())
     full.state.omni = state
     found: dict[str, App] = {"project": full}
-    for name in ("no_middleware", "direct"):
+    for name in ("no_middleware", "direct", "no_observability"):
         app = getattr(variants, name)()
         # The variants build their own project app: reach it through the closure to set its state.
         inner = next(cell.cell_contents for cell in app.__closure__ if hasattr(cell.cell_contents, "state"))

@@ -19,6 +19,8 @@ between uvicorn and `_serve` differs:
 - `project_inferred_total`: contacts.history takes its total from the page when the page is not
   full, instead of a count query (a proposal for `contacts/service.py`).
 - `project_gc_freeze`, `project_gc_off`: the collector out of the way (it was not the cost).
+- `no_observability`: the app without the wrapper every HTTP request passes through (request id,
+  metrics, access-log switch, CORS check); `project` against it prices that wrapper.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -158,3 +160,17 @@ def project_inferred_total() -> FastAPI:
 
     service.contact_history = contact_history
     return project()
+
+
+def no_observability() -> App:
+    """The app without its request wrapper (request id, metrics, access-log switch, CORS check):
+    what every request cost before that wrapper, to price it against `project`."""
+    app = app_from_environment()
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await app._route(scope, receive, send)  # type: ignore[attr-defined]
+        else:
+            await app(scope, receive, send)
+
+    return serve

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Api, RunningServer, backends, reset_database, run_server
+from tests.support import POSTGRES_URL_VARIABLE, Api, RunningServer, backends, reset_database, run_server
 
 
 @pytest.fixture(scope="session", params=backends())
@@ -27,3 +27,14 @@ def api(server: RunningServer) -> Iterator[Api]:
 @pytest.fixture
 def anon(api: Api) -> Api:
     return api.anonymous()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say whether this run covered PostgreSQL, so a SQLite-only run is never mistaken for both."""
+    if "postgresql" in backends():
+        terminalreporter.write_line(f"PostgreSQL tests: ran ({POSTGRES_URL_VARIABLE} is set)")
+    else:
+        terminalreporter.write_line(
+            f"PostgreSQL tests: not run, {POSTGRES_URL_VARIABLE} is not set "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test runs every test on PostgreSQL too)"
+        )

@@ -65,3 +65,36 @@ def test_demo_fills_once(database_url: str) -> None:
     assert count(database_url, "contacts") == 12
     assert count(database_url, "rooms") >= 12
     assert count(database_url, "contact_channels") >= 12
+
+
+def test_admin_create_refuses_an_empty_password(database_url: str) -> None:
+    for password in ("", "   "):
+        result = runner.invoke(
+            cli, ["admin", "create", "--username", "boss", "--password", password, "--database-url", database_url]
+        )
+        assert result.exit_code == 1
+        assert "error: the password must not be empty" in result.output
+    assert not Path(database_url.removeprefix("sqlite:///")).exists()
+
+
+def test_admin_create_asks_for_the_password(database_url: str) -> None:
+    result = runner.invoke(
+        cli,
+        ["admin", "create", "--username", "boss", "--database-url", database_url],
+        input="s3cret-pass\ns3cret-pass\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Password:" in result.output
+    assert "created admin boss" in result.output
+    assert "s3cret-pass" not in result.output
+    assert count(database_url, "users") == 1
+
+
+def test_admin_create_checks_the_username_pattern(database_url: str) -> None:
+    args = ["admin", "create", "--username", "big boss", "--password", "pw", "--database-url", database_url]
+    result = runner.invoke(cli, args)
+
+    assert result.exit_code == 1
+    assert "error: big boss is not a valid username [error-input-is-not-a-valid-field]" in result.output
+    assert count(database_url, "users") == 0

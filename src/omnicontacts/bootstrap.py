@@ -12,7 +12,8 @@ from omnicontacts.storage.migrate import upgrade
 log = logging.getLogger("omnicontacts")
 
 
-async def seed(settings: Settings) -> None:
+async def seed(settings: Settings) -> str | None:
+    """Seed defaults and the admin; answer the schema revision the database is at."""
     admin_hash = None
     if settings.admin_username and settings.admin_pass:
         # Hashed before the transaction opens: bcrypt holds no database.
@@ -26,12 +27,21 @@ async def seed(settings: Settings) -> None:
                     conn, username=settings.admin_username, password_hash=admin_hash, email=settings.admin_email
                 )
                 if created:
-                    log.info("created admin user %s", settings.admin_username)
+                    log.info("created admin user %s (from ADMIN_USERNAME and ADMIN_PASS)", settings.admin_username)
+                else:
+                    log.info(
+                        "ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an administrator (%s not created)",
+                        settings.admin_username,
+                    )
+            elif settings.admin_username or settings.admin_pass:
+                log.warning("no admin created: ADMIN_USERNAME and ADMIN_PASS must both be set")
+            revision = await conn.fetchval("SELECT version_num FROM alembic_version")
+            return str(revision) if revision is not None else None
     finally:
         await storage.close()
 
 
-def prepare_database(settings: Settings) -> None:
-    """Run pending migrations, then seed defaults and the admin from the environment."""
+def prepare_database(settings: Settings) -> str | None:
+    """Run pending migrations, then seed defaults and the admin from the environment; answer the revision."""
     upgrade(settings)
-    asyncio.run(seed(settings))
+    return asyncio.run(seed(settings))

@@ -1,5 +1,7 @@
 """Process configuration, read from the environment (Rocket.Chat's variable names where they exist)."""
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +25,13 @@ class Settings(BaseSettings):
     # end-to-end suites run); NODE_ENV=development honours API_Enable_Rate_Limiter_Dev.
     test_mode: str | None = None
     node_env: str | None = None
+
+    # Logging: level, `text` or `json` lines, and one line per request when ACCESS_LOG is on.
+    log_level: Literal[
+        "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
+    ] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = False
 
     @property
     def is_postgres(self) -> bool:

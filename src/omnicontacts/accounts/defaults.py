@@ -181,4 +181,18 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "Block_Multiple_Failed_Logins_Attempts_Until_Block_By_Ip": (50, "int"),
     "Block_Multiple_Failed_Logins_Time_To_Unblock_By_Ip_In_Minutes": (5, "int"),
     "Block_Multiple_Failed_Logins_Ip_Whitelist": ("", "string"),
+    # REST API: cross-origin requests (restapi/cors.py).
+    "API_Enable_CORS": (False, "boolean"),
+    "API_CORS_Origin": ("*", "string"),
+    # New accounts (accounts/policy.py).
+    "UTF8_User_Names_Validation": ("[0-9a-zA-Z-_.]+", "string"),
+    "Accounts_Password_Policy_Enabled": (False, "boolean"),
+    "Accounts_Password_Policy_MinLength": (7, "int"),
+    "Accounts_Password_Policy_MaxLength": (-1, "int"),
+    "Accounts_Password_Policy_ForbidRepeatingCharacters": (True, "boolean"),
+    "Accounts_Password_Policy_ForbidRepeatingCharactersCount": (3, "int"),
+    "Accounts_Password_Policy_AtLeastOneLowercase": (True, "boolean"),
+    "Accounts_Password_Policy_AtLeastOneUppercase": (True, "boolean"),
+    "Accounts_Password_Policy_AtLeastOneNumber": (True, "boolean"),
+    "Accounts_Password_Policy_AtLeastOneSpecialCharacter": (True, "boolean"),
 }

@@ -150,6 +150,10 @@ async def delete_user(conn: Connection, user_id: str) -> int:
     return await conn.execute("DELETE FROM users WHERE id = $1", user_id)
 
 
+async def role_has_users(conn: Connection, role: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM user_roles WHERE role = $1 LIMIT 1", role))
+
+
 async def find_users_with_role(conn: Connection, role: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT u.doc FROM user_roles r JOIN users u ON u.id = r.user_id "

@@ -125,6 +125,9 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
     if not ctx.has_permission("create-user"):
         raise MeteorError("error-action-not-allowed", "Adding user is not allowed")
     body = ctx.params
+    await service.validate_new_account(
+        ctx.conn, username=body["username"], password=body["password"], email=body["email"]
+    )
     password_hash = await service.hash_new_password(ctx.conn, body["password"], ctx.state.settings.bcrypt_rounds)
     async with ctx.conn.transaction():
         doc = await service.create_user(

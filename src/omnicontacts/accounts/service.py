@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from omnicontacts import ids, jsonutil
-from omnicontacts.accounts import defaults, repository
+from omnicontacts.accounts import defaults, policy, repository
 from omnicontacts.accounts.passwords import check_password, dummy_hash, hash_login_token, hash_password
 from omnicontacts.restapi.errors import MeteorError
 from omnicontacts.storage import Connection
@@ -114,18 +114,17 @@ async def hash_new_password(conn: Connection, password: str, rounds: int) -> str
         return await _hashing(lambda: hash_password(password, rounds))
 
 
-async def create_user(
-    conn: Connection,
-    *,
-    username: str,
-    password_hash: str,
-    email: str | None,
-    name: str | None,
-    roles: list[str],
-    active: bool = True,
-    verified: bool = False,
-) -> dict[str, Any]:
-    """Insert a user whose password the caller hashed (`hash_new_password`), outside its transaction."""
+async def validate_new_account(conn: Connection, *, username: str, password: str, email: str | None) -> None:
+    """Rocket.Chat's order for a new account: username required and well-formed, password given,
+    both unique, then the password policy. Run it before hashing, so a refusal costs no bcrypt."""
+    settings = {row["id"]: jsonutil.loads(row["value"]) for row in await repository.all_settings(conn)}
+    policy.check_username(settings, username)
+    policy.check_password_present(password)
+    await _check_unique(conn, username, email)
+    policy.check_password_policy(settings, password)
+
+
+async def _check_unique(conn: Connection, username: str, email: str | None) -> None:
     username_taken, email_taken = await repository.username_or_email_taken(conn, username, email)
     if username_taken:
         raise MeteorError(
@@ -139,6 +138,22 @@ async def create_user(
             f"{email} is already in use :(",
             {"method": "insertOrUpdateUser", "field": email},
         )
+
+
+async def create_user(
+    conn: Connection,
+    *,
+    username: str,
+    password_hash: str,
+    email: str | None,
+    name: str | None,
+    roles: list[str],
+    active: bool = True,
+    verified: bool = False,
+) -> dict[str, Any]:
+    """Insert a user whose password the caller checked (`validate_new_account`) and hashed
+    (`hash_new_password`), outside its transaction."""
+    await _check_unique(conn, username, email)
     known_roles = await repository.role_ids(conn)
     for role in roles:
         if role not in known_roles:
@@ -159,8 +174,9 @@ async def create_user(
 
 
 async def ensure_admin(conn: Connection, *, username: str, password_hash: str, email: str | None) -> bool:
-    """Create the first admin when no user exists yet; answer whether one was created."""
-    if await repository.count_users(conn):
+    """Create the admin when nobody has the admin role yet (as Rocket.Chat does with ADMIN_PASS);
+    answer whether one was created. Demo agents, say, do not stand in the way."""
+    if await repository.role_has_users(conn, "admin"):
         return False
     await create_user(
         conn,

@@ -160,6 +160,10 @@ class PostgresStorage:
         async with self._turns, self._pool.acquire() as raw, raw.transaction():
             yield PgConnection(raw)
 
+    def usage(self) -> tuple[int, int]:
+        size = self._pool.get_size()
+        return size - self._pool.get_idle_size(), size
+
     async def close(self) -> None:
         await self._pool.close()
 

@@ -102,6 +102,9 @@ class _Readers:
     def checkin(self, raw: sqlite3.Connection) -> None:
         self._idle.put_nowait(raw)
 
+    def usage(self) -> tuple[int, int]:
+        return len(self._all) - self._idle.qsize(), len(self._all)
+
     async def in_thread(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, work)
 
@@ -249,6 +252,11 @@ class SqliteStorage:
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self.connection() as conn, conn.transaction():
             yield conn
+
+    def usage(self) -> tuple[int, int]:
+        """The writer (held or not) and the readers."""
+        used, size = self.readers.usage() if self.readers is not None else (0, 0)
+        return used + (1 if self.lock.locked() else 0), size + 1
 
     async def close(self) -> None:
         if self.readers is not None:

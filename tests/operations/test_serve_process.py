@@ -1,0 +1,234 @@
+"""`omnicontacts serve` as a process: its log lines, request ids, metrics across two workers, and
+what happens when the main process or a worker is killed outright."""
+
+import os
+import re
+import secrets
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from omnicontacts.storage.sqlite import READERS
+from tests.operations.processes import alive, children, environment, free_port, port_free, serving
+from tests.support import POSTGRES_URL_VARIABLE, backends, drop_schema
+
+
+def _database(backend: str, tmp_path: Path) -> tuple[dict[str, str], str | None]:
+    if backend == "sqlite":
+        return {"DATABASE_URL": f"sqlite:///{tmp_path / 'omni.db'}"}, None
+    schema = f"omni_proc_{os.getpid()}_{secrets.token_hex(3)}"
+    return {"DATABASE_URL": os.environ[POSTGRES_URL_VARIABLE], "DATABASE_SCHEMA": schema}, schema
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_log_lines_banner_admin_and_request_ids(tmp_path: Path) -> None:
+    port = free_port()
+    env = environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}",
+        ADMIN_USERNAME="admin",
+        ADMIN_PASS="change-me",
+        LOG_FORMAT="json",
+        ACCESS_LOG="true",
+    )
+    with serving([], env, tmp_path, port) as process:
+        given = httpx.get(f"http://127.0.0.1:{port}/api/info", headers={"X-Request-Id": "trace-42"})
+        made = httpx.get(f"http://127.0.0.1:{port}/api/v1/me")
+        unsafe = httpx.get(f"http://127.0.0.1:{port}/api/info", headers={"X-Request-Id": "bad id\twith spaces"})
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+
+    assert given.headers["x-request-id"] == "trace-42"
+    assert re.fullmatch(r"[0-9a-f]{16}[0-9]+", made.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{16}[0-9]+", unsafe.headers["x-request-id"])
+    lines = _json_lines(stderr)
+    assert all({"time", "level", "logger", "request_id", "message"} <= line.keys() for line in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(line["time"])) for line in lines)
+    messages = [str(line["message"]) for line in lines]
+    assert "created admin user admin (from ADMIN_USERNAME and ADMIN_PASS)" in messages
+    assert any(message.startswith("Running upgrade 0005 -> 0006") for message in messages)
+    banner = next(message for message in messages if message.startswith("omnicontacts 0.1.0: "))
+    assert banner == (
+        f"omnicontacts 0.1.0: database sqlite:///{tmp_path / 'omni.db'} (schema revision 0006), 1 worker, "
+        f"listening on http://127.0.0.1:{port}, http://[::1]:{port}"
+    )
+    access = [line for line in lines if line["logger"] == "omnicontacts.access"][-3:]  # after the readiness polls
+    assert [line["request_id"] for line in access] == [
+        "trace-42",
+        made.headers["x-request-id"],
+        unsafe.headers["x-request-id"],
+    ]
+    assert str(access[0]["message"]).startswith('127.0.0.1 "GET /api/info" 200 ')
+    assert str(access[1]["message"]).startswith('127.0.0.1 "GET /api/v1/me" 401 ')
+
+    # A second start: the admin variables are ignored, and the log says why.
+    with serving([], env | {"LOG_FORMAT": "text"}, tmp_path, port) as process:
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+    assert re.search(
+        r"^\S+Z INFO +omnicontacts \[-\] ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an "
+        r"administrator \(admin not created\)$",
+        stderr,
+        re.MULTILINE,
+    ), stderr
+
+
+def test_banner_masks_the_database_password(tmp_path: Path) -> None:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if url is None:  # the SQLite run: there is no password to mask, check the plain form instead
+        env = environment(DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}")
+        expected = f"database sqlite:///{tmp_path / 'omni.db'} (schema revision 0006)"
+        schema = None
+    else:
+        parts = url.split("://", 1)[1]
+        user, rest = parts.split("@", 1)
+        schema = f"omni_mask_{os.getpid()}_{secrets.token_hex(3)}"
+        env = environment(DATABASE_URL=f"postgresql://{user}:s3cret-pw@{rest}", DATABASE_SCHEMA=schema)
+        expected = f"database postgresql://{user}:***@{rest} schema {schema} (schema revision 0006)"
+    port = free_port()
+    try:
+        with serving([], env, tmp_path, port) as process:
+            process.terminate()
+            _, stderr = process.communicate(timeout=20)
+    finally:
+        if url and schema:
+            drop_schema(url, schema)
+    assert expected in stderr
+    assert "s3cret-pw" not in stderr
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{wanted}}} not in the metrics")
+
+
+def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
+    port = free_port()
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = environment(DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}", PROMETHEUS_MULTIPROC_DIR=str(shared))
+    with serving(["--workers", "2"], env, tmp_path, port) as process:
+        workers = children(process.pid)
+        sent = 0
+        # New connections land on either worker; go on until both have counted some.
+        while sent < 400:
+            for _ in range(20):
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/me")
+                assert response.status_code == 401
+                sent += 1
+            time.sleep(1.2)  # each worker hands its counts over once a second
+            workers |= children(process.pid)
+            writers = {int(name.stem.split("_")[-1]) for name in shared.glob("counter_*.db")}
+            if len(writers & workers) == 2:
+                break
+        assert len(writers & workers) == 2, (writers, workers)
+        time.sleep(1.2)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+
+    assert _metric(text, "omnicontacts_http_requests_total", endpoint="/api/v1/me", method="GET", status="401") == sent
+    assert (
+        _metric(text, "omnicontacts_http_request_duration_seconds_count", endpoint="/api/v1/me", method="GET") == sent
+    )
+    assert (
+        _metric(
+            text, "omnicontacts_http_request_duration_seconds_bucket", endpoint="/api/v1/me", le="+Inf", method="GET"
+        )
+        == sent
+    )
+    assert _metric(text, "omnicontacts_http_request_duration_seconds_sum", endpoint="/api/v1/me", method="GET") > 0
+    # Each worker: SQLite's writer and its readers.
+    assert _metric(text, "omnicontacts_db_connections_open") == 2 * (READERS + 1)
+    assert _metric(text, "omnicontacts_websocket_connections") == 0
+
+
+def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
+    port = free_port()
+    env = environment(DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}")
+    with serving(["--workers", "2"], env, tmp_path, port) as process:
+        workers = children(process.pid)
+        assert len(workers) >= 2
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and (any(alive(pid) for pid in workers) or not port_free(port)):
+            time.sleep(0.1)
+        left = [pid for pid in workers if alive(pid)]
+        try:
+            assert left == []
+            assert port_free(port)
+        finally:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_killing_a_worker_loses_no_acknowledged_write(backend: str, tmp_path: Path) -> None:
+    port = free_port()
+    database, schema = _database(backend, tmp_path)
+    env = environment(ADMIN_USERNAME="admin", ADMIN_PASS="change-me", **database)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    acknowledged: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+    try:
+        with serving(["--workers", "2"], env, tmp_path, port) as process:
+            login = httpx.post(f"{base}/login", json={"user": "admin", "password": "change-me"}).json()["data"]
+            headers = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+
+            def write(writer: int) -> None:
+                index = 0
+                while not stop.is_set():
+                    index += 1
+                    body = {
+                        "name": f"Writer {writer} contact {index}",
+                        "emails": [f"w{writer}.{index}@example.com"],
+                        "phones": [],
+                    }
+                    try:
+                        # A new connection per request, so both workers take writes.
+                        response = httpx.post(f"{base}/omnichannel/contacts", json=body, headers=headers, timeout=10)
+                    except httpx.HTTPError as error:
+                        failures.append(type(error).__name__)  # cut off by the kill: never acknowledged
+                        continue
+                    if response.status_code == 200:
+                        acknowledged.append(response.json()["contactId"])
+                    else:
+                        failures.append(str(response.status_code))
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+            for thread in threads:
+                thread.start()
+            time.sleep(2)
+            victim = min(children(process.pid))
+            os.kill(victim, signal.SIGKILL)
+            before_kill = len(acknowledged)
+            time.sleep(3)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            # Writes went on after the kill (the other worker, then a replacement, took them).
+            assert before_kill >= 4 and len(acknowledged) > before_kill, (before_kill, len(acknowledged), failures)
+
+            missing = [
+                contact_id
+                for contact_id in acknowledged
+                if httpx.get(f"{base}/omnichannel/contacts.get", params={"contactId": contact_id}, headers=headers)
+                .json()
+                .get("contact", {})
+                .get("_id")
+                != contact_id
+            ]
+            assert missing == []
+    finally:
+        if schema is not None:
+            drop_schema(os.environ[POSTGRES_URL_VARIABLE], schema)
