@@ -146,17 +146,17 @@ def test_multipart_bodies_read_as_empty_like_rocket_chat(api: Api) -> None:
 
 
 def test_form_bodies_are_parsed_flat_and_as_utf8(api: Api) -> None:
-    api.create_user("h\u00e9l\u00e8ne")
-    api.create_user("other")
     response = api.raw(
         "POST",
-        "/api/v1/livechat/users/agent",
-        content=b"username=other&username=h%C3%A9l%C3%A8ne",
+        "/api/v1/users.create",
+        content=(
+            b"email=helene%40example.com&name=nobody&name=H%C3%A9l%C3%A8ne&password=a-long-secret&username=helene"
+        ),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     # The last value wins, decoded as UTF-8.
     assert response.status_code == 200, response.text
-    assert response.json()["user"]["username"] == "h\u00e9l\u00e8ne"
+    assert response.json()["user"]["name"] == "H\u00e9l\u00e8ne"
 
 
 def test_a_broken_multipart_body_is_not_an_error(api: Api) -> None:

@@ -21,8 +21,9 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
 from omnicontacts.portability import access, exporter, importer, repository
-from omnicontacts.restapi.errors import Failure
+from omnicontacts.restapi.errors import Failure, InvalidParams
 from omnicontacts.restapi.routing import RequestContext, Router
+from omnicontacts.restapi.validation import validate
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 
@@ -96,12 +97,19 @@ async def _import(settings: Settings, path: Path, job_id: str, fmt: str) -> None
 
 @router.post("omnichannel/contacts.import", permissions=IMPORT_PERMISSIONS, body=IMPORT_UPLOAD)
 async def import_upload(ctx: RequestContext) -> dict[str, Any]:
+    if "multipart/form-data" not in ctx.request.headers.get("content-type", ""):
+        raise Failure("The 'file' param is required")  # any other body was read as parameters
     form = await ctx.request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Failure("The 'file' param is required")
+    # The router reads a multipart body as no parameters: the form's other fields are checked here.
+    fields = {key: value for key, value in form.items() if key != "file" and isinstance(value, str)}
+    fields, errors = validate(IMPORT_UPLOAD, fields)
+    if errors:
+        raise InvalidParams(errors)
     name = upload.filename or "contacts.csv"
-    fmt = ctx.params.get("format") or importer.guess_format(Path(name))
+    fmt = fields.get("format") or importer.guess_format(Path(name))
     user = {"_id": ctx.user_required.id, "username": ctx.user_required.username}
     # Size and checksum are filled in by the import itself, off the event loop.
     job = importer.new_job(fmt=fmt, sha256="", size=0, file_name=name, user=user)

@@ -350,12 +350,13 @@ async def _read_params(request: Request, method: str) -> tuple[Any, InvalidParam
         query = request.scope["query_string"].decode("latin-1")
         params = parse_query(query)
         return params, _over_limit(params) if limits.text_needs_check(query) else None
-    body = await _read_body(request)
-    if not body:
-        return {}, None
     content_type = request.headers.get("content-type", "")
     if "multipart/form-data" in content_type:
-        # Rocket.Chat parses multipart only on its upload routes; elsewhere the body is {}.
+        # Rocket.Chat parses multipart only on its upload routes, which read the stream themselves
+        # (spooled to disk past a size, never all in memory); elsewhere the body is {}.
+        return {}, None
+    body = await _read_body(request)
+    if not body:
         return {}, None
     if "application/x-www-form-urlencoded" in content_type:
         # Flat, as the platform's FormData reads it: the last value of a repeated key wins.
