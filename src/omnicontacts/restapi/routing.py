@@ -10,6 +10,7 @@ would only cost time, and our own wrapper already does what the API needs.
 """
 
 import asyncio
+import copy
 import logging
 import random
 import time
@@ -227,7 +228,7 @@ class Endpoint:
                 path = _checked_path_params(request.path_params)
                 params = self._validated(raw)
                 context = RequestContext(request, conn, state, user, params, path)
-                result = await self._handle(context)
+                result = await self._handle(context, raw)
             if isinstance(result, Response):
                 response = result
             elif isinstance(result, StreamedList):
@@ -276,9 +277,12 @@ class Endpoint:
         await state.limiter.check(conn, route, f"{client} visitors", ceiling)
         return await state.limiter.check(conn, route, f"{client} visitor:{token}", limit)
 
-    async def _handle(self, context: RequestContext) -> dict[str, Any] | Response | StreamedList | None:
-        """Run the handler; again, from freshly read parameters, when PostgreSQL rolled its
-        transaction back for a deadlock or a serialization failure and nothing was committed."""
+    async def _handle(self, context: RequestContext, raw: Any) -> dict[str, Any] | Response | StreamedList | None:
+        """Run the handler; again, from freshly validated parameters (a handler may have changed
+        its own), when PostgreSQL rolled its transaction back for a deadlock or a serialization
+        failure and nothing was committed. The body was read once: a stream cannot be read twice."""
+        # A query string is read again for nothing; only a body's parameters are kept aside.
+        pristine = None if self.method in ("GET", "DELETE") else copy.deepcopy(raw)
         attempt = 1
         while True:
             commits = context.conn.commits
@@ -290,10 +294,12 @@ class Endpoint:
             log.info("retrying %s %s after a transient database error (attempt %d)", self.method, self.path, attempt)
             await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
             attempt += 1
-            raw, _ = await _read_params(context.request, self.method)
-            context = RequestContext(
-                context.request, context.conn, context.state, context.user, self._validated(raw), context.path
-            )
+            if pristine is None:
+                raw, _ = await _read_params(context.request, self.method)
+            else:
+                raw = copy.deepcopy(pristine)
+            params = self._validated(raw)
+            context = RequestContext(context.request, context.conn, context.state, context.user, params, context.path)
 
     def _validated(self, raw: Any) -> dict[str, Any]:
         if self.schema is None:
