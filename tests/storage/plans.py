@@ -25,6 +25,11 @@ class Explaining:
         self.plans.append("\n".join(str(dict(row)) for row in rows))
         return []
 
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        """A count's plan; answers 0."""
+        await self.fetch(sql, *args)
+        return 0
+
 
 async def settle(conn: Connection, *, gin_index: str, tables: tuple[str, ...]) -> None:
     """PostgreSQL only, inside a transaction: the tables as autovacuum leaves them (rows inserted
