@@ -14,7 +14,9 @@ index read backwards gives the descending order):
 it in the transaction that inserts or deletes a room, so the total is exact in every snapshot. On
 PostgreSQL each server process adds to its own slot (its process id modulo SLOTS), so concurrent
 transactions that open rooms seldom wait on one another's row; the insert and delete triggers run
-once per statement (a bulk load pays one update). SQLite has one writer and one slot.
+once per statement (a bulk load pays one update). The functions keep the migration's search path,
+so a writer whose own path does not name the schema (a COPY into `schema.rooms`) still finds
+`room_counts`. SQLite has one writer and one slot.
 
 On PostgreSQL with 10M rooms each index takes minutes to build and the count a few seconds, with
 the table locked against writes meanwhile; operators with a big table may create the indexes by
@@ -41,28 +43,28 @@ INDEXES: dict[str, tuple[str | None, str]] = {
 }
 
 POSTGRES_TRIGGERS = [
-    f"""CREATE FUNCTION rooms_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION rooms_count_insert() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO room_counts AS kept (slot, n)
     SELECT pg_backend_pid() % {SLOTS}, count(*) FROM rooms_added WHERE t = 'l' HAVING count(*) > 0
     ON CONFLICT (slot) DO UPDATE SET n = kept.n + excluded.n;
     RETURN NULL;
 END $$""",
-    f"""CREATE FUNCTION rooms_count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION rooms_count_delete() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO room_counts AS kept (slot, n)
     SELECT pg_backend_pid() % {SLOTS}, -count(*) FROM rooms_removed WHERE t = 'l' HAVING count(*) > 0
     ON CONFLICT (slot) DO UPDATE SET n = kept.n + excluded.n;
     RETURN NULL;
 END $$""",
-    f"""CREATE FUNCTION rooms_count_retype() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION rooms_count_retype() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO room_counts AS kept (slot, n)
     VALUES (pg_backend_pid() % {SLOTS}, (NEW.t = 'l')::int - (OLD.t = 'l')::int)
     ON CONFLICT (slot) DO UPDATE SET n = kept.n + excluded.n;
     RETURN NULL;
 END $$""",
-    """CREATE FUNCTION rooms_count_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION rooms_count_truncate() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     DELETE FROM room_counts;
     RETURN NULL;
