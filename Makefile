@@ -1,7 +1,7 @@
 # uv is the only tool needed up front; it is installed with pip when missing.
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup serve test lint typecheck bench
+.PHONY: setup serve test lint typecheck bench fuzz
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -28,3 +28,8 @@ typecheck: setup
 bench: setup
 	$(UV) run python -m bench.generate --schema s10k --contacts 10000 --rooms 100000 --drop
 	$(UV) run python -m bench.run --schema s10k
+
+# The hostile-input suite, longer than in CI and with fresh inputs each run (tests/fuzz).
+FUZZ_EXAMPLES ?= 300
+fuzz: setup
+	OMNICONTACTS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OMNICONTACTS_FUZZ_RANDOM=1 $(UV) run pytest tests/fuzz -q

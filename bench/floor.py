@@ -33,7 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 AUTH_SQL = """
-SELECT u.id, u.username, u.roles, u.active,
+SELECT u.id, u.username, u.roles, u.active, t.created_at,
        (SELECT value FROM meta WHERE key = 'config_version') AS config_version
 FROM login_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.hashed_token = $1 AND t.user_id = $2

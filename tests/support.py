@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ LOGGED_OUT = {
 
 # Rows every test starts without; accounts keep only the admin, config returns to defaults.
 DATA_TABLES = (
+    "import_rejections",
+    "imports",
+    "contact_import_ids",
     "contact_events",
     "contact_channels",
     "contact_emails",
@@ -57,6 +61,10 @@ DATA_TABLES = (
     "permissions",
     "settings",
     "roles",
+    "mail_outbox",
+    "livechat_page_views",
+    "login_failures",
+    "api_rate_limits",
 )
 
 
@@ -137,6 +145,8 @@ def settings_for(backend: str, workdir: Path) -> tuple[Settings, str | None]:
         "admin_email": "admin.test@example.com",
         "bcrypt_rounds": 4,
         "db_pool_size": 4,
+        # As Rocket.Chat's own suites run: no API rate limiter (tests of the limiter start their own server).
+        "test_mode": "true",
     }
     if backend == "sqlite":
         return Settings(database_url=f"sqlite:///{workdir / 'test.db'}", **common), None
@@ -174,8 +184,24 @@ def _start(settings: Settings) -> tuple[_ServerThread, str]:
     return _ServerThread(server, thread), f"http://127.0.0.1:{port}"
 
 
-def run_server(backend: str, workdir: Path) -> Iterator[RunningServer]:
+@contextmanager
+def another_worker(settings: Settings) -> Iterator[str]:
+    """One more server process's worth of app on the same database (its own caches, counters and
+    pool), as `--workers 2` or a second host runs it; yields its base URL."""
+    handle, base_url = _start(settings)
+    try:
+        yield base_url
+    finally:
+        handle.server.should_exit = True
+        handle.thread.join(timeout=10)
+
+
+def run_server(backend: str, workdir: Path, **overrides: Any) -> Iterator[RunningServer]:
+    """A server on `backend`; `overrides` replace test settings (e.g. `test_mode=None` to have
+    the API rate limiter on, as a production server has it)."""
     settings, schema = settings_for(backend, workdir)
+    if overrides:
+        settings = settings.model_copy(update=overrides)
     prepare_database(settings)
     handle, base_url = _start(settings)
     try:

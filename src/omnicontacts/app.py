@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from omnicontacts import __version__
@@ -17,10 +17,18 @@ from omnicontacts.contacts.events_routes import router as contact_events_router
 from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
 from omnicontacts.livechat.chat_routes import router as chat_router
+from omnicontacts.livechat.directory_routes import router as directory_router
 from omnicontacts.livechat.routes import router as livechat_router
-from omnicontacts.restapi.routing import AppState, Endpoint, Router, json_response
+from omnicontacts.mail.sender import MailSender
+from omnicontacts.portability.routes import router as portability_router
+from omnicontacts.realtime import endpoint as realtime
+from omnicontacts.restapi.routing import AppState, Endpoint, Router, internal_error, json_response
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
+from omnicontacts.ui.routes import install as install_ui
+from omnicontacts.widget import assets as widget_assets
+from omnicontacts.widget import transcripts as widget_transcripts
+from omnicontacts.widget.routes import router as widget_router
 
 API_ROUTERS: list[Router] = [
     accounts_router,
@@ -29,6 +37,10 @@ API_ROUTERS: list[Router] = [
     customfields_router,
     livechat_router,
     chat_router,
+    directory_router,
+    portability_router,
+    realtime.router,
+    widget_router,
 ]
 
 
@@ -56,6 +68,12 @@ class OmnicontactsApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+async def _internal_error(request: Request, error: Exception) -> Response:
+    """What escapes a route outside the API's endpoints (the docs pages, unknown paths) still
+    answers Rocket.Chat's JSON 500, never a text page."""
+    return internal_error(error, f"{request.method} {request.url.path}")
+
+
 async def _not_found(request: Request) -> Response:
     return json_response(b'{"success":false,"error":"Resource not found"}', 404)
 
@@ -67,9 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await open_storage(settings)
         app.state.omni = AppState(settings=settings, storage=storage)
+        app.state.realtime = await realtime.start(app.state.omni)
+        widget_transcripts.install()
+        app.state.mail_sender = mail_sender = MailSender(storage)
+        mail_sender.start()
         try:
             yield
         finally:
+            await mail_sender.stop()
+            await realtime.stop(app.state.realtime)
             await storage.close()
 
     mounted = [("/api/v1/", endpoint) for router in API_ROUTERS for endpoint in router.endpoints]
@@ -85,10 +109,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's built-in OpenTelemetry hooks cost 7-15% of a hot request; we export none of it.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    app.add_exception_handler(Exception, _internal_error)
+    # A path ending in "/" (a token or id that ends in a slash) is an unknown path answered in
+    # JSON, not a 307 to the path without it.
+    app.router.redirect_slashes = False
     for prefix, endpoint in mounted:
         app.router.routes.append(endpoint.route(prefix))
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app.router.routes.append(Route("/api/{rest:path}", _not_found, methods=methods))
+    app.router.routes.append(WebSocketRoute("/websocket", realtime.websocket_endpoint))
+    app.router.routes.extend(widget_assets.routes())
+    install_ui(app, mounted)
     return app
 
 

@@ -14,6 +14,7 @@ from omnicontacts.storage import Connection
 #   "message": rid, _id (stored, edited or deleted)   "room": rid (taken, transferred, closed, changed)
 #   "inquiry": _id, rid (queued, taken, returned)     "subscription": rid, u (the user's id)
 #   "visitor": token                                  "import": _id (progress of a bulk import)
+#   "user": _id (a user's document changed: status, roles)
 Publisher = Callable[[Connection, str, Mapping[str, str]], Awaitable[None]]
 
 

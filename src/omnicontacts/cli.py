@@ -1,7 +1,8 @@
-"""The `omnicontacts` command: serve, admin, demo, db."""
+"""The `omnicontacts` command: serve, admin, demo, import, export, db."""
 
 import asyncio
 import os
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -44,6 +45,13 @@ def serve(
         workers=workers,
         loop="uvloop",
         http="httptools",
+        # The sans-I/O WebSocket protocol keeps no tasks of its own per connection; DDP has its own
+        # ping/pong, so the WebSocket-level keepalive is off (docs/realtime.md).
+        ws="websockets-sansio",
+        ws_ping_interval=None,
+        # A worker still importing on a busy machine is not dead: uvicorn's 5 s default restarted
+        # workers in a loop under load (seen with --workers 2 on the shared benchmark machine).
+        timeout_worker_healthcheck=30,
         access_log=False,
         log_level="info",
     )
@@ -69,17 +77,18 @@ def admin_create(
     async def create() -> None:
         storage = await open_storage(settings)
         try:
-            async with storage.transaction() as conn:
-                await service.create_user(
-                    conn,
-                    username=username,
-                    password=password,
-                    email=email,
-                    name=username,
-                    roles=["admin", "user"],
-                    rounds=settings.bcrypt_rounds,
-                    verified=True,
-                )
+            async with storage.connection() as conn:
+                password_hash = await service.hash_new_password(conn, password, settings.bcrypt_rounds)
+                async with conn.transaction():
+                    await service.create_user(
+                        conn,
+                        username=username,
+                        password_hash=password_hash,
+                        email=email,
+                        name=username,
+                        roles=["admin", "user"],
+                        verified=True,
+                    )
         finally:
             await storage.close()
 
@@ -104,6 +113,39 @@ def demo(
     prepare_database(settings)
     created = asyncio.run(fill_demo_data(settings, contacts))
     typer.echo(f"demo data: {created} contacts created" if created else "demo data already present")
+
+
+@cli.command("import")
+def import_contacts(
+    file: Path = typer.Argument(
+        ..., help="A CSV (name, emails, phones, manager, id, custom fields) or JSON Lines file"
+    ),
+    fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be imported; write nothing"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Import contacts in batches; run it again to resume an interrupted import."""
+    from omnicontacts.portability.commands import run_import_command
+
+    if fmt not in (None, "csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    raise typer.Exit(run_import_command(_settings(database_url), file, fmt, dry_run))
+
+
+@cli.command("export")
+def export_contacts(
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)"),
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    search: str | None = typer.Option(None, "--search", help="Only contacts contacts.search finds for this text"),
+    unknown: bool | None = typer.Option(None, "--unknown/--known", help="Only unknown (or only known) contacts"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Export contacts as CSV or JSON Lines (what `import` reads back)."""
+    from omnicontacts.portability.commands import run_export_command
+
+    if fmt not in ("csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl")
+    raise typer.Exit(run_export_command(_settings(database_url), output, fmt, search, unknown))
 
 
 @db_cli.command("upgrade")

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = 10
     db_pool_size: int = 10
 
+    # Rocket.Chat's variables: any non-empty TEST_MODE turns the API rate limiter off (how its
+    # end-to-end suites run); NODE_ENV=development honours API_Enable_Rate_Limiter_Dev.
+    test_mode: str | None = None
+    node_env: str | None = None
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))

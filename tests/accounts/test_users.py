@@ -110,3 +110,49 @@ def test_set_status(api: Api) -> None:
     assert user.get("me").json()["status"] == "online"
     assert bad.status_code == 400
     assert bad.json()["errorType"] == "invalid-params"
+
+
+def test_users_info_hides_private_fields_without_view_full_other_user_info(api: Api) -> None:
+    target = api.create_user("private.person")
+    api.create_user("curious")
+    curious = api.as_user(api.login("curious"))
+
+    seen = curious.get("users.info", {"userId": target["_id"]})
+
+    assert seen.status_code == 200
+    assert seen.json()["user"] == {
+        "_id": target["_id"],
+        "username": "private.person",
+        "type": "user",
+        "status": "offline",
+        "active": True,
+        "name": "private.person",
+        "canViewAllInfo": False,
+    }
+
+
+def test_users_info_shows_everything_but_secrets_with_the_permission(api: Api) -> None:
+    target = api.create_user("open.person")
+    api.create_user("auditor")
+    auditor = api.as_user(api.login("auditor"))
+    api.set_permission("view-full-other-user-info", ["admin", "user"])
+
+    user = auditor.get("users.info", {"username": "open.person"}).json()["user"]
+
+    assert user["emails"] == [{"address": "open.person@example.com", "verified": False}]
+    assert user["roles"] == ["user"]
+    assert user["createdAt"] == target["createdAt"]
+    assert user["requirePasswordChange"] is False
+    assert user["canViewAllInfo"] is True
+    assert "settings" not in user and "services" not in user and "_updatedAt" not in user
+
+
+def test_users_info_of_oneself_is_full_and_says_a_password_is_set(api: Api) -> None:
+    me = api.create_user("self.viewer")
+    session = api.as_user(api.login("self.viewer"))
+
+    user = session.get("users.info", {"userId": me["_id"]}).json()["user"]
+
+    assert user["emails"] == [{"address": "self.viewer@example.com", "verified": False}]
+    assert user["services"] == {"password": True}
+    assert user["canViewAllInfo"] is True

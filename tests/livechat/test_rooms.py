@@ -28,13 +28,15 @@ def test_a_new_room_belongs_to_a_new_unknown_contact(api: Api) -> None:
     assert room["open"] is True
     assert room["fname"] == "Ana Costa"
     assert room["source"] == {"type": "api"}
+    assert isinstance(room["contactId"], str)
+    # The contact is also where Rocket.Chat 7 clients read it, under `v`.
     assert room["v"] == {
         "_id": visitor["_id"],
         "username": visitor["username"],
         "token": visitor["token"],
         "status": "online",
+        "contactId": room["contactId"],
     }
-    assert isinstance(room["contactId"], str)
     assert room["priorityWeight"] == 99
     assert room["estimatedWaitingTimeQueue"] == 9999999
     assert "servedBy" not in room

@@ -53,15 +53,6 @@ def test_registering_a_known_token_updates_that_visitor(api: Api) -> None:
     assert again["visitorEmails"] == [{"address": "new@example.com"}]
 
 
-def test_a_known_phone_reuses_that_visitor_and_its_token(api: Api) -> None:
-    visitor = register_visitor(api, phone="+15550009")
-
-    other = register_visitor(api, phone="+15550009", name="Someone")
-
-    assert other["_id"] == visitor["_id"]
-    assert other["token"] == visitor["token"]
-
-
 def test_registering_renames_the_open_room(api: Api) -> None:
     visitor = register_visitor(api, name="First")
     room = open_room(api, visitor["token"])
@@ -215,15 +206,6 @@ def test_erasing_with_an_id_instead_of_a_token_is_an_invalid_token(api: Api) -> 
 
     assert response.status_code == 400
     assert response.json() == {"success": False, "error": "[invalid-token]", "errorType": "invalid-token"}
-
-
-def test_a_known_email_reuses_that_visitor(api: Api) -> None:
-    visitor = register_visitor(api, email="known@example.com")
-
-    other = register_visitor(api, email="KNOWN@example.com", name="Someone")
-
-    assert other["_id"] == visitor["_id"]
-    assert other["name"] == "Someone"
 
 
 def test_departments_do_not_exist(api: Api) -> None:

@@ -25,8 +25,8 @@ class Explaining:
         self.plans.append("\n".join(str(dict(row)) for row in rows))
         return []
 
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        """A count's plan; answers 0."""
+    async def fetchval(self, sql: str, *args: Any) -> int:
+        """A count, explained: answers 0."""
         await self.fetch(sql, *args)
         return 0
 
@@ -113,8 +113,18 @@ class RecordingConnection:
             self._keep(sql, rows[0])
         await self._conn.executemany(sql, rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.copy_records(table, columns, rows)
+
     def transaction(self) -> AbstractAsyncContextManager[None]:
         return self._conn.transaction()
+
+    @property
+    def commits(self) -> int:
+        return self._conn.commits
+
+    def released(self) -> AbstractAsyncContextManager[None]:
+        return self._conn.released()
 
 
 class RecordingStorage:

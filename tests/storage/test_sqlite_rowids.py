@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 
+from omnicontacts.contacts.repository import search_text
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.storage.migrate import alembic_config, upgrade
@@ -35,9 +36,18 @@ def _fill_with_a_gap(settings: Settings, *, old_schema: bool = False) -> None:
     columns added since)."""
     contacts = [contact_doc(name) for name in NAMES]
     rooms = [closed_room_doc(contact, closed_minutes=5) for contact in contacts]
-    store_with(settings, contacts, [] if old_schema else rooms)
+    if not old_schema:
+        store_with(settings, contacts, rooms)
     with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as raw:
         if old_schema:
+            raw.executemany(
+                "INSERT INTO contacts (id, name, search_text, unknown, enabled, pre_registration, created_at, "
+                "updated_at, last_chat_ts, doc) VALUES (?, ?, ?, 0, 1, 0, ?, ?, NULL, ?)",
+                [
+                    (c["_id"], c["name"], search_text(c), c["createdAt"], c["_updatedAt"], json.dumps(c))
+                    for c in contacts
+                ],
+            )
             raw.executemany(
                 "INSERT INTO rooms (id, t, contact_id, open, ts, closed_at, doc) VALUES (?, 'l', ?, 0, ?, ?, ?)",
                 [(room["_id"], room["contactId"], room["ts"], room["closedAt"], json.dumps(room)) for room in rooms],

@@ -6,6 +6,7 @@ Login tokens: only their SHA-256 digest, base64-encoded (Meteor's `_hashLoginTok
 
 import base64
 import hashlib
+from functools import lru_cache
 
 import bcrypt
 
@@ -24,6 +25,13 @@ def check_password(password_or_digest: str, stored_hash: str, *, is_digest: bool
         return bcrypt.checkpw(digest.encode(), stored_hash.encode())
     except ValueError:
         return False
+
+
+@lru_cache(maxsize=8)
+def dummy_hash(rounds: int) -> str:
+    """A hash no password matches, of the same cost as real ones: a login for an unknown user
+    checks against it, so it takes as long as a wrong password for a known one."""
+    return hash_password(base64.b64encode(hashlib.sha256(b"omnicontacts: no such user").digest()).decode(), rounds)
 
 
 def hash_login_token(token: str) -> str:

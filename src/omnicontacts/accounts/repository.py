@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from omnicontacts import jsonutil
+from omnicontacts import changes, jsonutil
 from omnicontacts.storage import Connection, Row
 
 CONFIG_VERSION_KEY = "config_version"
 
 AUTH_SQL = """
-SELECT u.id, u.username, u.roles, u.active,
+SELECT u.id, u.username, u.roles, u.active, t.created_at,
        (SELECT value FROM meta WHERE key = 'config_version') AS config_version
 FROM login_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.hashed_token = $1 AND t.user_id = $2
@@ -16,7 +16,21 @@ WHERE t.hashed_token = $1 AND t.user_id = $2
 
 
 async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str) -> Row | None:
+    """The user of a login token, with the token's issue time (`created_at`): the caller checks
+    it against `Accounts_LoginExpiration` once its settings are fresh."""
     return await conn.fetchrow(AUTH_SQL, hashed_token, user_id)
+
+
+RESUME_SQL = """
+SELECT u.id, u.username, u.roles, t.created_at
+FROM login_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.hashed_token = $1
+"""
+
+
+async def find_user_by_hashed_token(conn: Connection, hashed_token: str) -> Row | None:
+    """The user a login token belongs to, without their id (a DDP `login` resume)."""
+    return await conn.fetchrow(RESUME_SQL, hashed_token)
 
 
 async def config_version(conn: Connection) -> int:
@@ -76,6 +90,7 @@ async def update_user(conn: Connection, user_id: str, doc: dict[str, Any]) -> No
         jsonutil.dumps_str(doc),
     )
     await _write_roles(conn, user_id, doc.get("roles", []))
+    await changes.publish(conn, "user", _id=user_id)
 
 
 async def _write_roles(conn: Connection, user_id: str, roles: list[str]) -> None:
@@ -158,6 +173,34 @@ async def insert_login_token(conn: Connection, user_id: str, hashed_token: str, 
 
 async def delete_login_token(conn: Connection, hashed_token: str) -> None:
     await conn.execute("DELETE FROM login_tokens WHERE hashed_token = $1", hashed_token)
+
+
+# --- failed logins (accounts/login_guard.py) --------------------------------------------------
+
+
+async def login_failures_since(conn: Connection, key: str, since_ms: int) -> int:
+    """Failures counted under `key` whose last one is not older than `since_ms` (else none)."""
+    value = await conn.fetchval(
+        "SELECT failures FROM login_failures WHERE key = $1 AND last_failure_at >= $2", key, since_ms
+    )
+    return int(value or 0)
+
+
+async def count_login_failure(conn: Connection, key: str, now_ms: int, window_start_ms: int) -> None:
+    """One more failure; the count restarts when the previous one is older than the window."""
+    await conn.execute(
+        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "failures = CASE WHEN login_failures.last_failure_at < $3 THEN 1 ELSE login_failures.failures + 1 END, "
+        "last_failure_at = $2",
+        key,
+        now_ms,
+        window_start_ms,
+    )
+
+
+async def clear_login_failures(conn: Connection, keys: list[str]) -> None:
+    await conn.executemany("DELETE FROM login_failures WHERE key = $1", [(key,) for key in keys])
 
 
 # --- roles, permissions, settings --------------------------------------------------------------

@@ -5,9 +5,11 @@ from typing import Any
 from starlette.responses import Response
 
 from omnicontacts import __version__, jsonutil
-from omnicontacts.accounts import repository, service
+from omnicontacts.accounts import login_guard, repository, service
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, Forbidden, MeteorError, RawError
+from omnicontacts.restapi.limits import string
 from omnicontacts.restapi.routing import RequestContext, Router, json_response
 from omnicontacts.timeutil import now_iso
 
@@ -51,9 +53,24 @@ async def login(ctx: RequestContext) -> Response:
         password, is_digest = password["digest"], True
     if (username is None and email is None) or not isinstance(password, str):
         raise RawError(401, LOGIN_FAILED)
-    result = await service.login(ctx.conn, username=username, email=email, password=password, is_digest=is_digest)
+    settings = ctx.state.config.settings
+    attempt = login_guard.Attempt(
+        client=ctx.request.client.host if ctx.request.client else "",
+        identity=(username or "").lower() or (email or ""),
+    )
+    await login_guard.check(ctx.conn, settings, attempt)
+    result = await service.login(
+        ctx.conn,
+        username=username,
+        email=email,
+        password=password,
+        is_digest=is_digest,
+        rounds=ctx.state.settings.bcrypt_rounds,
+    )
     if result is None:
+        await login_guard.failed(ctx.conn, settings, attempt)
         raise RawError(401, LOGIN_FAILED)
+    await login_guard.succeeded(ctx.conn, settings, attempt)
     user, token = result
     body_out = {
         "status": "success",
@@ -83,19 +100,19 @@ async def me(ctx: RequestContext) -> dict[str, Any]:
 USERS_CREATE_SCHEMA = {
     "type": "object",
     "properties": {
-        "email": {"type": "string"},
-        "name": {"type": "string"},
-        "password": {"type": "string"},
-        "username": {"type": "string"},
+        "email": string(limits.EMAIL),
+        "name": string(limits.NAME),
+        "password": string(limits.PASSWORD),
+        "username": string(limits.USERNAME),
         "active": {"type": "boolean", "nullable": True},
-        "roles": {"type": "array", "items": {"type": "string"}, "nullable": True},
+        "roles": {"type": "array", "maxItems": limits.LIST, "items": string(limits.SHORT), "nullable": True},
         "joinDefaultChannels": {"type": "boolean", "nullable": True},
         "requirePasswordChange": {"type": "boolean", "nullable": True},
         "setRandomPassword": {"type": "boolean", "nullable": True},
         "sendWelcomeEmail": {"type": "boolean", "nullable": True},
         "verified": {"type": "boolean", "nullable": True},
-        "customFields": {"type": "object", "nullable": True},
-        "fields": {"type": "string", "nullable": True},
+        "customFields": {"type": "object", "nullable": True, "maxProperties": limits.FIELDS},
+        "fields": string(limits.TEXT, nullable=True),
     },
     "required": ["email", "name", "password", "username"],
     "additionalProperties": False,
@@ -108,15 +125,15 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
     if not ctx.has_permission("create-user"):
         raise MeteorError("error-action-not-allowed", "Adding user is not allowed")
     body = ctx.params
+    password_hash = await service.hash_new_password(ctx.conn, body["password"], ctx.state.settings.bcrypt_rounds)
     async with ctx.conn.transaction():
         doc = await service.create_user(
             ctx.conn,
             username=body["username"],
-            password=body["password"],
+            password_hash=password_hash,
             email=body["email"],
             name=body["name"],
             roles=body.get("roles") or ["user"],
-            rounds=ctx.state.settings.bcrypt_rounds,
             active=body.get("active") is not False,
             verified=bool(body.get("verified")),
         )
@@ -128,8 +145,8 @@ async def users_create(ctx: RequestContext) -> dict[str, Any]:
     body={
         "type": "object",
         "properties": {
-            "userId": {"type": "string"},
-            "username": {"type": "string"},
+            "userId": string(limits.ID),
+            "username": string(limits.USERNAME),
             "confirmRelinquish": {"type": "boolean"},
         },
         "additionalProperties": False,
@@ -163,7 +180,9 @@ async def users_info(ctx: RequestContext) -> dict[str, Any]:
         doc = await repository.find_user_by_username(ctx.conn, username)
     if doc is None:
         raise Failure("User not found.")
-    return {"user": service.public_user(doc)}
+    caller = ctx.user_required
+    view_full = ctx.has_permission("view-full-other-user-info")
+    return {"user": service.user_info_of(doc, myself=doc.get("_id") == caller.id, view_full=view_full)}
 
 
 @router.post(
@@ -172,8 +191,8 @@ async def users_info(ctx: RequestContext) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "status": {"type": "string", "enum": ["online", "away", "offline", "busy"]},
-            "message": {"type": "string", "nullable": True},
-            "userId": {"type": "string"},
+            "message": string(limits.STATUS_TEXT, nullable=True),
+            "userId": string(limits.ID),
         },
         "additionalProperties": False,
     },

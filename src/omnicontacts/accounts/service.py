@@ -1,11 +1,14 @@
 """Accounts rules: users, logins, roles, permissions and settings. Never imports HTTP code."""
 
 import asyncio
-from typing import Any
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from omnicontacts import ids, jsonutil
 from omnicontacts.accounts import defaults, repository
-from omnicontacts.accounts.passwords import check_password, hash_login_token, hash_password
+from omnicontacts.accounts.passwords import check_password, dummy_hash, hash_login_token, hash_password
 from omnicontacts.restapi.errors import MeteorError
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
@@ -47,6 +50,9 @@ async def seed_defaults(conn: Connection) -> None:
         "id, value, doc",
     )
     await repository.bump_config_version(conn)
+
+
+_T = TypeVar("_T")
 
 
 def setting_doc(setting_id: str, value: Any, kind: str, now: str) -> dict[str, Any]:
@@ -92,18 +98,34 @@ def new_user_doc(
     return doc
 
 
+# bcrypt runs on these threads only: at most half the cores hash at once, so a flood of logins
+# queues here instead of taking every core from the requests of other users.
+_HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="bcrypt")
+
+
+async def _hashing(call: Callable[[], _T]) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, call)
+
+
+async def hash_new_password(conn: Connection, password: str, rounds: int) -> str:
+    """bcrypt in a worker thread, with the database left to other requests meanwhile. Call it
+    before the transaction that stores the hash: hashing takes tens of milliseconds."""
+    async with conn.released():
+        return await _hashing(lambda: hash_password(password, rounds))
+
+
 async def create_user(
     conn: Connection,
     *,
     username: str,
-    password: str,
+    password_hash: str,
     email: str | None,
     name: str | None,
     roles: list[str],
-    rounds: int,
     active: bool = True,
     verified: bool = False,
 ) -> dict[str, Any]:
+    """Insert a user whose password the caller hashed (`hash_new_password`), outside its transaction."""
     username_taken, email_taken = await repository.username_or_email_taken(conn, username, email)
     if username_taken:
         raise MeteorError(
@@ -121,7 +143,6 @@ async def create_user(
     for role in roles:
         if role not in known_roles:
             raise MeteorError("error-invalid-role", "Invalid role", {"method": "insertOrUpdateUser"})
-    password_hash = await asyncio.to_thread(hash_password, password, rounds)
     doc = new_user_doc(username=username, name=name, email=email, roles=roles, active=active, verified=verified)
     await repository.insert_user(
         conn,
@@ -137,32 +158,37 @@ async def create_user(
     return doc
 
 
-async def ensure_admin(conn: Connection, *, username: str, password: str, email: str | None, rounds: int) -> bool:
+async def ensure_admin(conn: Connection, *, username: str, password_hash: str, email: str | None) -> bool:
     """Create the first admin when no user exists yet; answer whether one was created."""
     if await repository.count_users(conn):
         return False
     await create_user(
         conn,
         username=username,
-        password=password,
+        password_hash=password_hash,
         email=email,
         name=username,
         roles=["admin", "user"],
-        rounds=rounds,
         verified=True,
     )
     return True
 
 
 async def login(
-    conn: Connection, *, username: str | None, email: str | None, password: str, is_digest: bool
+    conn: Connection, *, username: str | None, email: str | None, password: str, is_digest: bool, rounds: int
 ) -> tuple[dict[str, Any], str] | None:
-    """Check the password; on success store a new login token and answer (user, raw token)."""
+    """Check the password; on success store a new login token and answer (user, raw token).
+
+    bcrypt runs in a thread with the database released (outside any transaction), and an
+    unknown user is checked against a dummy hash of the same cost: a failed login takes as long
+    whether or not the username exists.
+    """
     row = await repository.find_login_row(conn, username=username, email=email)
-    if row is None or not row["password_hash"]:
-        return None
-    matches = await asyncio.to_thread(check_password, password, row["password_hash"], is_digest=is_digest)
-    if not matches:
+    stored = row["password_hash"] if row is not None and row["password_hash"] else None
+    async with conn.released():
+        against: str = stored if stored is not None else await _hashing(lambda: dummy_hash(rounds))
+        matches = await _hashing(lambda: check_password(password, against, is_digest=is_digest))
+    if row is None or stored is None or not matches:
         return None
     user = jsonutil.loads(row["doc"])
     if user.get("active") is False:
@@ -191,6 +217,61 @@ async def set_roles(
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
     """A user as other users see it: the document without its `services`."""
     return {key: value for key, value in doc.items() if key != "services"}
+
+
+# What `users.info` shows of anyone, and what only the user themself or a holder of
+# `view-full-other-user-info` sees too (Rocket.Chat's projection; everything else stays hidden).
+USER_INFO_FIELDS = frozenset(
+    {
+        "_id",
+        "name",
+        "username",
+        "nickname",
+        "status",
+        "utcOffset",
+        "type",
+        "active",
+        "bio",
+        "reason",
+        "statusText",
+        "avatarETag",
+        "federated",
+        "statusLivechat",
+        "abacAttributes",
+        "freeSwitchExtension",
+    }
+)
+FULL_USER_INFO_FIELDS = frozenset(
+    {
+        "emails",
+        "phone",
+        "statusConnection",
+        "createdAt",
+        "lastLogin",
+        "requirePasswordChange",
+        "requirePasswordChangeReason",
+        "roles",
+        "importIds",
+    }
+)
+
+
+def user_info_of(doc: dict[str, Any], *, myself: bool, view_full: bool) -> dict[str, Any]:
+    """`users.info`'s user: the public fields, the full ones when the caller is that user or may
+    `view-full-other-user-info`, the caller's own `services` reduced to whether a password is set,
+    and `canViewAllInfo`."""
+    can_view_all = myself or view_full
+    allowed = USER_INFO_FIELDS | FULL_USER_INFO_FIELDS if can_view_all else USER_INFO_FIELDS
+    info = {key: value for key, value in doc.items() if key in allowed}
+    if myself and isinstance(doc.get("services"), dict):
+        services = {
+            key: value for key, value in doc["services"].items() if key not in ("passwordHistory", "resume", "email")
+        }
+        if "password" in services:
+            services["password"] = True
+        info["services"] = services
+    info["canViewAllInfo"] = can_view_all
+    return info
 
 
 DEFAULT_PREFERENCES: dict[str, Any] = {

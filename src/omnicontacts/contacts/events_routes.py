@@ -3,6 +3,8 @@
 from typing import Any
 
 from omnicontacts.contacts import lifecycle
+from omnicontacts.restapi import limits
+from omnicontacts.restapi.limits import string
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.validation import Schema
 
@@ -10,7 +12,7 @@ router = Router()
 
 CONTACT_EVENTS: Schema = {
     "type": "object",
-    "properties": {"contactId": {"type": "string"}, "count": {"type": "number"}, "offset": {"type": "number"}},
+    "properties": {"contactId": string(limits.ID), "count": {"type": "number"}, "offset": {"type": "number"}},
     "required": ["contactId"],
     "additionalProperties": False,
 }

@@ -12,28 +12,30 @@ from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.contacts import legacy_repository
 from omnicontacts.customfields import service as customfields_service
 from omnicontacts.livechat import repository as livechat_repository
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import CodeError, MeteorError
-from omnicontacts.restapi.meteor_check import OBJECT, STRING, Maybe
+from omnicontacts.restapi.meteor_check import OBJECT, Maybe, Text
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
-GET_PATTERN = {"contactId": STRING}
+# Each string is bounded (restapi/limits.py), which Meteor words as a failed Match.Where.
+GET_PATTERN = {"contactId": Text(limits.ID)}
 
 REGISTER_PATTERN = {
-    "_id": Maybe(STRING),
-    "token": STRING,
-    "name": STRING,
-    "email": Maybe(STRING),
-    "phone": Maybe(STRING),
-    "username": Maybe(STRING),
+    "_id": Maybe(Text(limits.ID)),
+    "token": Text(limits.TOKEN),
+    "name": Text(limits.NAME),
+    "email": Maybe(Text(limits.EMAIL)),
+    "phone": Maybe(Text(limits.PHONE)),
+    "username": Maybe(Text(limits.USERNAME)),
     "customFields": Maybe(OBJECT),
-    "contactManager": Maybe({"username": STRING}),
+    "contactManager": Maybe({"username": Text(limits.USERNAME)}),
 }
 
 SEARCH_PATTERN = {
-    "email": Maybe(STRING),
-    "phone": Maybe(STRING),
-    "custom": Maybe(STRING),
+    "email": Maybe(Text(limits.EMAIL)),
+    "phone": Maybe(Text(limits.PHONE)),
+    "custom": Maybe(Text(limits.TEXT)),
 }
 
 

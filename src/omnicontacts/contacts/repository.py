@@ -6,6 +6,7 @@ phones and channel associations are mirrored into narrow index tables in the sam
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from omnicontacts import jsonutil
@@ -107,7 +108,14 @@ def _columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         doc.get("_updatedAt") or doc["createdAt"],
         last_chat.get("ts"),
         jsonutil.dumps_str(doc),
+        doc.get("contactManager") if isinstance(doc.get("contactManager"), str) else None,
+        bool(doc.get("conflictingFields")),
     )
+
+
+def _import_ids(doc: dict[str, Any]) -> list[str]:
+    """The source systems' ids a contact was imported under (unique, in order)."""
+    return list(dict.fromkeys(item for item in doc.get("importIds") or [] if isinstance(item, str)))
 
 
 async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
@@ -123,6 +131,12 @@ async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
         await conn.executemany(
             "INSERT INTO contact_phones (contact_id, phone) VALUES ($1, $2)",
             [(contact_id, phone) for phone in sorted(phones)],
+        )
+    import_ids = _import_ids(doc)
+    if import_ids:
+        await conn.executemany(
+            "INSERT INTO contact_import_ids (import_id, contact_id) VALUES ($1, $2)",
+            [(import_id, contact_id) for import_id in import_ids],
         )
     channels = doc.get("channels") or []
     if channels:
@@ -165,7 +179,8 @@ async def insert_contact(conn: Connection, doc: dict[str, Any]) -> None:
     columns = _columns(doc)
     await conn.execute(
         "INSERT INTO contacts (id, name, search_text, unknown, enabled, pre_registration, created_at, "
-        "updated_at, last_chat_ts, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "updated_at, last_chat_ts, doc, contact_manager, has_conflicts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         *columns,
     )
     await _write_index_rows(conn, doc)
@@ -178,10 +193,11 @@ async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
     columns = _columns(doc)
     await conn.execute(
         "UPDATE contacts SET name = $2, search_text = $3, unknown = $4, enabled = $5, pre_registration = $6, "
-        "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10 WHERE id = $1",
+        "created_at = $7, updated_at = $8, last_chat_ts = $9, doc = $10, contact_manager = $11, "
+        "has_conflicts = $12 WHERE id = $1",
         *columns,
     )
-    for table in ("contact_emails", "contact_phones", "contact_channels"):
+    for table in ("contact_emails", "contact_phones", "contact_channels", "contact_import_ids"):
         await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
     await _write_index_rows(conn, doc)
     await _write_number_keys(conn, doc["_id"], old_text or "", columns[2])
@@ -454,3 +470,197 @@ async def events_page(conn: Connection, contact_id: str, *, offset: int, count: 
 
 async def events_total(conn: Connection, contact_id: str) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM contact_events WHERE contact_id = $1", contact_id))
+
+
+# --- bulk import and export ------------------------------------------------------------------------
+
+CONTACT_COLUMNS = (
+    "id",
+    "name",
+    "search_text",
+    "unknown",
+    "enabled",
+    "pre_registration",
+    "created_at",
+    "updated_at",
+    "last_chat_ts",
+    "doc",
+    "contact_manager",
+    "has_conflicts",
+)
+
+
+async def insert_contacts(conn: Connection, docs: list[dict[str, Any]]) -> None:
+    """`insert_contact` for many new contacts without channels at once: the same columns and
+    index rows, written with one bulk statement per table (COPY on PostgreSQL)."""
+    contacts, emails, phones, keys, import_ids = [], [], [], [], []
+    for doc in docs:
+        columns = _columns(doc)
+        contacts.append(columns)
+        contact_id = doc["_id"]
+        emails += [(contact_id, address) for address in sorted({item["address"] for item in doc.get("emails") or []})]
+        phones += [(contact_id, phone) for phone in sorted({item["phoneNumber"] for item in doc.get("phones") or []})]
+        keys += [(key, contact_id) for key in sorted(number_keys(columns[2]))]
+        import_ids += [(import_id, contact_id) for import_id in _import_ids(doc)]
+    await conn.copy_records("contacts", CONTACT_COLUMNS, contacts)
+    await conn.copy_records("contact_emails", ("contact_id", "address"), emails)
+    await conn.copy_records("contact_phones", ("contact_id", "phone"), phones)
+    await conn.copy_records("contact_number_keys", ("key", "contact_id"), keys)
+    await conn.copy_records("contact_import_ids", ("import_id", "contact_id"), import_ids)
+
+
+def _in_list(dialect: str, values: list[str], start: int = 1) -> tuple[str, list[Any]]:
+    """`= ANY($n)` with one array on PostgreSQL, an IN list on SQLite (values travel as parameters)."""
+    if dialect == "postgresql":
+        return f"= ANY(${start}::text[])", [values]
+    return f"IN ({_placeholders(start, len(values))})", list(values)
+
+
+async def contact_ids_by_import_ids(conn: Connection, import_ids: list[str]) -> dict[str, str]:
+    if not import_ids:
+        return {}
+    test, args = _in_list(conn.dialect, import_ids)
+    rows = await conn.fetch(f"SELECT import_id, contact_id FROM contact_import_ids WHERE import_id {test}", *args)
+    return {row["import_id"]: row["contact_id"] for row in rows}
+
+
+async def contact_ids_by_emails(conn: Connection, addresses: list[str]) -> dict[str, str]:
+    """address -> the oldest contact holding it (enabled or not: erased contacts hold none)."""
+    if not addresses:
+        return {}
+    test, args = _in_list(conn.dialect, addresses)
+    rows = await conn.fetch(
+        f"SELECT address, min(contact_id) AS contact_id FROM contact_emails WHERE address {test} GROUP BY address",
+        *args,
+    )
+    return {row["address"]: row["contact_id"] for row in rows}
+
+
+async def contact_ids_by_phones(conn: Connection, phones: list[str]) -> dict[str, str]:
+    if not phones:
+        return {}
+    test, args = _in_list(conn.dialect, phones)
+    rows = await conn.fetch(
+        f"SELECT phone, min(contact_id) AS contact_id FROM contact_phones WHERE phone {test} GROUP BY phone", *args
+    )
+    return {row["phone"]: row["contact_id"] for row in rows}
+
+
+async def export_total(conn: Connection, *, term: str, unknown: bool | None) -> int:
+    if term:
+        return await search_total(conn, term=term, unknown=bool(unknown))
+    if unknown is None:
+        return int(await conn.fetchval("SELECT count(*) FROM contacts WHERE enabled"))
+    return int(await conn.fetchval("SELECT count(*) FROM contacts WHERE enabled AND unknown = $1", unknown))
+
+
+async def export_page(
+    conn: Connection, *, term: str, unknown: bool | None, after_id: str, limit: int
+) -> list[dict[str, Any]]:
+    """Enabled contacts in id order after `after_id` (keyset pages: constant cost per page),
+    optionally only those contacts.search would find for `term`."""
+    if term:
+        where, args = _search_filter(conn.dialect, term, bool(unknown))
+    else:
+        where, args = "enabled", []
+        if unknown is not None:
+            args.append(unknown)
+            where += f" AND unknown = ${len(args)}"
+    args.append(after_id)
+    rows = await conn.fetch(
+        f"SELECT doc FROM contacts WHERE {where} AND id > ${len(args)} ORDER BY id LIMIT {int(limit)}", *args
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+# --- the Contact Center's contact list: contacts.search's match plus filters, keyset pages ------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What the contact list narrows by, on top of contacts.search's term and `unknown`.
+    Each filter is served by an index of its own (migration 0012)."""
+
+    term: str = ""
+    unknown: bool = False
+    channel_type: str | None = None
+    blocked: bool = False
+    manager: str | None = None
+    last_chat_from: str | None = None
+    last_chat_to: str | None = None
+    conflicts: bool = False
+
+
+# sort name -> (ORDER BY, keyset column, descending); the id always breaks ties.
+LIST_SORTS = {
+    "name": ("name ASC NULLS FIRST, id ASC", "name", False),
+    "created": ("created_at DESC, id DESC", "created_at", True),
+    "lastChat": ("last_chat_ts DESC NULLS LAST, id DESC", None, True),
+}
+
+
+def _list_filter(dialect: str, filters: ListFilters) -> tuple[str, list[Any]]:
+    where, args = _search_filter(dialect, filters.term, filters.unknown)
+    clauses = [where]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if filters.channel_type:
+        clauses.append(
+            f"id IN (SELECT contact_id FROM contact_channels WHERE source_type = {arg(filters.channel_type)})"
+        )
+    if filters.blocked:
+        clauses.append(f"id IN (SELECT contact_id FROM contact_channels WHERE blocked = {arg(True)})")
+    if filters.manager:
+        clauses.append(f"contact_manager = {arg(filters.manager)}")
+    if filters.last_chat_from:
+        clauses.append(f"last_chat_ts >= {arg(filters.last_chat_from)}")
+    if filters.last_chat_to:
+        clauses.append(f"last_chat_ts < {arg(filters.last_chat_to)}")
+    if filters.conflicts:
+        clauses.append("has_conflicts")
+    return " AND ".join(f"({clause})" for clause in clauses), args
+
+
+def _keyset(column: str, descending: bool, after: tuple[str | None, str], args: list[Any]) -> str:
+    """The rows after `after` = (sort value, id) in the listing's order: a range of its index."""
+    value, last_id = after
+    op = "<" if descending else ">"
+    args.append(last_id)
+    id_arg = f"${len(args)}"
+    if value is None:
+        # Only `name` is keyset-paged and nullable: missing names come first, then every name.
+        return f"(({column} IS NULL AND id {op} {id_arg}) OR {column} IS NOT NULL)"
+    args.append(value)
+    value_arg = f"${len(args)}"
+    return f"{column} {op}= {value_arg} AND ({column} {op} {value_arg} OR id {op} {id_arg})"
+
+
+async def list_page(
+    conn: Connection,
+    filters: ListFilters,
+    *,
+    sort: str,
+    count: int,
+    after: tuple[str | None, str] | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """One page of the contact list. Sorts with a keyset column page by `after` (the last row's
+    value and id), whatever the depth; the last-chat sort, whose missing values sort last, pages
+    by offset."""
+    where, args = _list_filter(conn.dialect, filters)
+    order, column, descending = LIST_SORTS[sort]
+    if after is not None and column is not None:
+        where += " AND " + _keyset(column, descending, after, args)
+        offset = 0
+    rows = await conn.fetch(
+        f"SELECT doc FROM contacts WHERE {where} ORDER BY {order} {limit_offset(count, offset)}", *args
+    )
+    return [jsonutil.loads(row["doc"]) for row in rows]
+
+
+async def list_total(conn: Connection, filters: ListFilters) -> int:
+    where, args = _list_filter(conn.dialect, filters)
+    return int(await conn.fetchval(f"SELECT count(*) FROM contacts WHERE {where}", *args))

@@ -1,16 +1,28 @@
 """Request schemas of the contacts family, in AJV's JSON-Schema dialect (see restapi.validation)."""
 
+from omnicontacts.restapi import limits
+from omnicontacts.restapi.limits import string
 from omnicontacts.restapi.validation import Schema
+
+_ID = string(limits.ID)
+_NULLABLE_ID = string(limits.ID, nullable=True)
+# A customFields object: a bounded number of keys, each value a bounded text when it is text.
+CUSTOM_FIELDS = {
+    "type": "object",
+    "nullable": True,
+    "maxProperties": limits.FIELDS,
+    "additionalProperties": {"maxLength": limits.TEXT},
+}
 
 PAGINATION = {
     "count": {"type": "number"},
     "offset": {"type": "number"},
-    "sort": {"type": "string"},
+    "sort": string(limits.TEXT),
 }
 
 CONTACTS_GET: Schema = {
     "type": "object",
-    "properties": {"contactId": {"type": "string", "isNotEmpty": True}},
+    "properties": {"contactId": string(limits.ID, isNotEmpty=True)},
     "required": ["contactId"],
     "additionalProperties": False,
 }
@@ -18,24 +30,25 @@ CONTACTS_GET: Schema = {
 CONTACTS_HISTORY: Schema = {
     "type": "object",
     "properties": {
-        "contactId": {"type": "string"},
-        "source": {"type": "string"},
+        "contactId": _ID,
+        "source": string(limits.SHORT),
         **PAGINATION,
     },
     "required": ["contactId"],
     "additionalProperties": False,
 }
 
-_STRING_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+_EMAILS = {"type": "array", "maxItems": limits.LIST, "items": string(limits.EMAIL), "uniqueItems": True}
+_PHONES = {"type": "array", "maxItems": limits.LIST, "items": string(limits.PHONE), "uniqueItems": True}
 
 CONTACTS_CREATE: Schema = {
     "type": "object",
     "properties": {
-        "name": {"type": "string"},
-        "emails": _STRING_LIST,
-        "phones": _STRING_LIST,
-        "customFields": {"type": "object", "nullable": True},
-        "contactManager": {"type": "string", "nullable": True},
+        "name": string(limits.NAME),
+        "emails": _EMAILS,
+        "phones": _PHONES,
+        "customFields": CUSTOM_FIELDS,
+        "contactManager": _NULLABLE_ID,
     },
     "required": ["name", "emails", "phones"],
     "additionalProperties": False,
@@ -44,12 +57,12 @@ CONTACTS_CREATE: Schema = {
 CONTACTS_UPDATE: Schema = {
     "type": "object",
     "properties": {
-        "contactId": {"type": "string"},
-        "name": {"type": "string"},
-        "emails": {**_STRING_LIST, "nullable": True},
-        "phones": {**_STRING_LIST, "nullable": True},
-        "customFields": {"type": "object", "nullable": True},
-        "contactManager": {"type": "string", "nullable": True},
+        "contactId": _ID,
+        "name": string(limits.NAME),
+        "emails": {**_EMAILS, "nullable": True},
+        "phones": {**_PHONES, "nullable": True},
+        "customFields": CUSTOM_FIELDS,
+        "contactManager": _NULLABLE_ID,
         "wipeConflicts": {"type": "boolean", "nullable": True},
     },
     "required": ["contactId"],
@@ -59,10 +72,10 @@ CONTACTS_UPDATE: Schema = {
 CONTACTS_CONFLICTS: Schema = {
     "type": "object",
     "properties": {
-        "contactId": {"type": "string"},
-        "name": {"type": "string", "nullable": True},
-        "contactManager": {"type": "string", "nullable": True},
-        "customFields": {"type": "object"},
+        "contactId": _ID,
+        "name": string(limits.NAME, nullable=True),
+        "contactManager": _NULLABLE_ID,
+        "customFields": {**CUSTOM_FIELDS, "nullable": False},
         "wipeConflicts": {"type": "boolean", "nullable": True},
     },
     "required": ["contactId"],
@@ -72,7 +85,7 @@ CONTACTS_CONFLICTS: Schema = {
 CONTACTS_SEARCH: Schema = {
     "type": "object",
     "properties": {
-        "searchText": {"type": "string"},
+        "searchText": string(limits.SEARCH),
         "unknown": {"type": "boolean"},
         **PAGINATION,
     },
@@ -80,10 +93,10 @@ CONTACTS_SEARCH: Schema = {
 }
 
 
-def _only(key: str, extra: Schema) -> Schema:
+def _only(key: str, max_length: int, extra: Schema) -> Schema:
     return {
         "type": "object",
-        "properties": {key: {"type": "string", **extra, "isNotEmpty": True}},
+        "properties": {key: {"type": "string", "maxLength": max_length, **extra, "isNotEmpty": True}},
         "required": [key],
         "additionalProperties": False,
     }
@@ -92,15 +105,15 @@ def _only(key: str, extra: Schema) -> Schema:
 # Exactly one of the three keys: AJV reports one line per failing branch, then the oneOf line.
 CONTACTS_CHECK_EXISTENCE: Schema = {
     "oneOf": [
-        _only("contactId", {}),
-        _only("email", {"format": "basic_email"}),
-        _only("phone", {}),
+        _only("contactId", limits.ID, {}),
+        _only("email", limits.EMAIL, {"format": "basic_email"}),
+        _only("phone", limits.PHONE, {}),
     ]
 }
 
 CONTACTS_CHANNELS: Schema = {
     "type": "object",
-    "properties": {"contactId": {"type": "string"}},
+    "properties": {"contactId": _ID},
     "required": ["contactId"],
     "additionalProperties": False,
 }
@@ -109,7 +122,7 @@ CONTACTS_CHANNELS: Schema = {
 # client sends and what every sibling schema looks like.
 CONTACTS_DELETE: Schema = {
     "type": "object",
-    "properties": {"contactId": {"type": "string"}},
+    "properties": {"contactId": _ID},
     "required": ["contactId"],
     "additionalProperties": False,
 }
@@ -117,10 +130,10 @@ CONTACTS_DELETE: Schema = {
 VISITOR_ASSOCIATION: Schema = {
     "type": "object",
     "properties": {
-        "visitorId": {"type": "string"},
+        "visitorId": _ID,
         "source": {
             "type": "object",
-            "properties": {"type": {"type": "string"}, "id": {"type": "string"}},
+            "properties": {"type": string(limits.SHORT), "id": _ID},
             "required": ["type"],
         },
     },

@@ -77,6 +77,24 @@ async def create_contact(
         await validate_contact_manager(conn, contact_manager)
     allowed = await customfields_service.allowed_visitor_fields(conn)
     accepted = customfields_service.validate_custom_fields(allowed, custom_fields or {})
+    doc = new_contact_doc(
+        name=name, emails=emails, phones=phones, custom_fields=accepted, contact_manager=contact_manager
+    )
+    await repository.insert_contact(conn, doc)
+    return str(doc["_id"])
+
+
+def new_contact_doc(
+    *,
+    name: str,
+    emails: list[str],
+    phones: list[str],
+    custom_fields: dict[str, Any],
+    contact_manager: str | None,
+    import_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """A pre-registered contact as POST omnichannel/contacts stores it, its values already
+    checked (the bulk import builds many with it, then stores them at once)."""
     now = now_iso()
     doc: dict[str, Any] = {
         "_id": ids.object_id(),
@@ -88,9 +106,11 @@ async def create_contact(
     # An absent manager stays absent: clients test for the key, not for null.
     if contact_manager:
         doc["contactManager"] = contact_manager
-    doc.update({"channels": [], "customFields": accepted, "unknown": False, "preRegistration": True, "_updatedAt": now})
-    await repository.insert_contact(conn, doc)
-    return str(doc["_id"])
+    doc.update({"channels": [], "customFields": custom_fields, "unknown": False, "preRegistration": True})
+    if import_ids:
+        doc["importIds"] = import_ids
+    doc["_updatedAt"] = now
+    return doc
 
 
 # --- update ------------------------------------------------------------------------------------
@@ -119,7 +139,8 @@ def _updated_custom_fields(
 async def _rename_conversations(conn: Connection, contact: dict[str, Any], name: str) -> None:
     """A new contact name shows on its rooms, and on the subscriptions and inquiries of its
     channels' visitors."""
-    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"])
+    # Locked, so a message stored meanwhile is not overwritten by the renamed document.
+    rooms = await livechat_repository.find_rooms_by_contact(conn, contact["_id"], for_update=True)
     await livechat_repository.rename_rooms(conn, rooms, name)
     visitor_ids = sorted({channel["visitor"]["visitorId"] for channel in contact.get("channels") or []})
     await livechat_repository.rename_subscriptions_by_visitors(conn, visitor_ids, name)
@@ -290,6 +311,26 @@ def search_contacts_streamed(
     return StreamedList("contacts", items, tail)
 
 
+async def list_contacts(
+    conn: Connection,
+    filters: repository.ListFilters,
+    *,
+    sort: str,
+    count: int,
+    after: tuple[str | None, str] | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The Contact Center's list: contacts.search's match (same term rules, same index) narrowed
+    by its filters, a keyset page in the order asked for, managers expanded as search does."""
+    contacts = await repository.list_page(conn, filters, sort=sort, count=count, after=after, offset=offset)
+    await _expand_managers(conn, contacts)
+    return contacts
+
+
+async def count_contacts(conn: Connection, filters: repository.ListFilters) -> int:
+    return await repository.list_total(conn, filters)
+
+
 # --- checkExistence and channels ---------------------------------------------------------------
 
 
@@ -452,6 +493,8 @@ async def set_channel_blocked(
     room = await livechat_repository.find_open_room_by_association(
         conn, association["visitorId"], source["type"], source.get("id")
     )
-    if room is not None:
+    # Read again under the row lock (contact, then room: the livechat lock order).
+    room = await livechat_repository.find_room(conn, room["_id"], for_update=True) if room is not None else None
+    if room is not None and room.get("open"):
         await close_room(conn, room, closer="user", user=user, comment=BLOCKED_ROOM_COMMENT)
     return True

@@ -1,14 +1,16 @@
 """Request schemas of livechat custom field definitions, in AJV's dialect (see restapi.validation)."""
 
+from omnicontacts.restapi import limits
+from omnicontacts.restapi.limits import string
 from omnicontacts.restapi.validation import Schema
 
 CUSTOM_FIELDS_LIST: Schema = {
     "type": "object",
     "properties": {
-        "text": {"type": "string"},
+        "text": string(limits.SEARCH),
         "count": {"type": "number"},
         "offset": {"type": "number"},
-        "sort": {"type": "string"},
+        "sort": string(limits.TEXT),
     },
     "additionalProperties": False,
 }
@@ -16,15 +18,15 @@ CUSTOM_FIELDS_LIST: Schema = {
 CUSTOM_FIELD_DATA: Schema = {
     "type": "object",
     "properties": {
-        "field": {"type": "string"},
-        "label": {"type": "string"},
+        "field": string(limits.SHORT),
+        "label": string(limits.NAME),
         "scope": {"type": "string", "enum": ["visitor", "room"]},
-        "visibility": {"type": "string"},
-        "type": {"type": "string"},
-        "regexp": {"type": "string"},
+        "visibility": string(limits.SHORT),
+        "type": string(limits.SHORT),
+        "regexp": string(limits.TEXT),
         "required": {"type": "boolean"},
-        "defaultValue": {"type": "string"},
-        "options": {"type": "string"},
+        "defaultValue": string(limits.TEXT),
+        "options": string(limits.TEXT),
         "public": {"type": "boolean"},
         "searchable": {"type": "boolean"},
     },
@@ -35,7 +37,7 @@ CUSTOM_FIELD_DATA: Schema = {
 CUSTOM_FIELDS_SAVE: Schema = {
     "type": "object",
     "properties": {
-        "customFieldId": {"type": "string", "nullable": True},
+        "customFieldId": string(limits.SHORT, nullable=True),
         "customFieldData": CUSTOM_FIELD_DATA,
     },
     "required": ["customFieldData"],
@@ -44,7 +46,7 @@ CUSTOM_FIELDS_SAVE: Schema = {
 
 CUSTOM_FIELDS_DELETE: Schema = {
     "type": "object",
-    "properties": {"customFieldId": {"type": "string"}},
+    "properties": {"customFieldId": string(limits.SHORT)},
     "required": ["customFieldId"],
     "additionalProperties": False,
 }

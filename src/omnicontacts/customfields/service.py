@@ -1,11 +1,12 @@
 """Custom field definitions and the validation of custom field values. No HTTP imports."""
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from omnicontacts import userregex
 from omnicontacts.customfields import repository
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
@@ -44,12 +45,9 @@ def _invalid(field: AllowedField) -> Failure:
 
 
 def _matches(pattern: str, value: str) -> bool:
-    # JavaScript's RegExp.test is an unanchored search. A definition whose pattern Python cannot
-    # compile is treated as never matching, so the value is refused instead of crashing.
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False
+    # JavaScript's RegExp.test is an unanchored search, here in linear time (userregex). A
+    # definition whose pattern cannot compile never matches, so the value is refused.
+    return userregex.search(pattern, value)
 
 
 def validate_custom_fields(
@@ -76,7 +74,7 @@ def validate_custom_fields(
             if field.required and not ignore_errors:
                 raise _invalid(field)
             continue
-        if field.regexp and not _matches(field.regexp, value):
+        if len(value) > limits.TEXT or (field.regexp and not _matches(field.regexp, value)):
             if ignore_errors:
                 continue
             raise _invalid(field)
@@ -120,6 +118,11 @@ async def save_custom_field(conn: Connection, field_id: str | None, data: dict[s
     The record is `{label, scope, visibility, ...extra}`; a new one also gets `_id` (= `field`),
     and both get `_updatedAt`. The id of an existing definition never changes.
     """
+    regexp = data.get("regexp")
+    if isinstance(regexp, str) and regexp and not userregex.is_valid(regexp):
+        # Patterns run on RE2 (linear time): look-around and back-references are refused here,
+        # when the field is defined, rather than failing every value later.
+        raise Failure(f"Invalid regular expression for field {data['field']}: {regexp}")
     existing = await repository.find(conn, field_id) if field_id else None
     if field_id and existing is None:
         raise Failure("Custom Field Not found")

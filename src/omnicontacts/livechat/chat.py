@@ -22,6 +22,7 @@ from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.livechat import messages, repository
 from omnicontacts.livechat.rooms import can_access
 from omnicontacts.restapi.errors import Failure, MeteorError
+from omnicontacts.restapi.meteor_check import ANY, Maybe, check
 from omnicontacts.storage import Connection
 
 HasPermission = Callable[[str], bool]
@@ -99,11 +100,16 @@ def _check_link(value: Any, *, partial: bool = False) -> None:
         raise Failure("Invalid href value provided")
 
 
+# Rocket.Chat checks `fields` and `actions` to be arrays (`[Match.Any]`) before their items.
+_ATTACHMENT_LISTS = {"fields": Maybe([ANY]), "actions": Maybe([ANY])}
+
+
 def _check_attachments(attachments: list[dict[str, Any]]) -> None:
     for attachment in attachments:
         for key in _ATTACHMENT_URL_KEYS:
             if attachment.get(key) is not None:
                 _check_link(attachment[key])
+        check({key: attachment[key] for key in _ATTACHMENT_LISTS if key in attachment}, _ATTACHMENT_LISTS)
         for item in attachment.get("fields") or []:
             if not isinstance(item, dict) or not item.get("value") or not item.get("title"):
                 raise Failure("Invalid attachment field, title and value is required")

@@ -8,6 +8,7 @@ What the callers check first, because it depends on who closes and on settings: 
 livechat room the caller may close, and `Livechat_request_comment_when_closing_conversation`.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,6 +20,18 @@ from omnicontacts.storage import Connection
 from omnicontacts.timeutil import parse_iso
 
 Closer = Literal["user", "visitor"]
+
+# Work a layer above livechat attaches to every closing (the widget layer queues a transcript an
+# agent asked for). Each runs inside the closing transaction with the room as just saved, and
+# saves the room again if it changes it.
+CloseHook = Callable[[Connection, dict[str, Any]], Awaitable[None]]
+_close_hooks: list[CloseHook] = []
+
+
+def on_close(hook: CloseHook) -> None:
+    """Register `hook` once (start-up calls this; registering twice runs it once)."""
+    if hook not in _close_hooks:
+        _close_hooks.append(hook)
 
 
 def _seconds_since(start: Any, now: datetime) -> float | None:
@@ -111,6 +124,8 @@ async def close_room(
     room["lm"] = now_text
     room["_updatedAt"] = now_text
     await repository.save_room(conn, room)
+    for hook in _close_hooks:
+        await hook(conn, room)
     await _finish_erasure(conn, room, closer=closer, user=user)
     return room
 

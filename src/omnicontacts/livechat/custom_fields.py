@@ -39,8 +39,10 @@ async def _set_visitor_values(conn: Connection, visitor: dict[str, Any], values:
 
 
 async def _set_room_values(conn: Connection, visitor: dict[str, Any], values: list[CustomFieldValue]) -> None:
-    room = await repository.find_open_room_of_visitor(conn, visitor["_id"])
-    if room is None:
+    found = await repository.find_open_room_of_visitor(conn, visitor["_id"])
+    # Read again under the row lock, so a message stored meanwhile is not overwritten.
+    room = await repository.find_room(conn, found["_id"], for_update=True) if found is not None else None
+    if room is None or not room.get("open"):
         return
     data = room.get("livechatData") or {}
     merged = _merged(data, values)
@@ -101,8 +103,9 @@ async def set_many(conn: Connection, token: str, values: list[CustomFieldValue])
             raise Failure("invalid-custom-field")
         _check_pattern(definition, item.value)
         (room_values if definition.get("scope") == "room" else visitor_values).append(item)
-    if room_values:
-        await _set_room_values(conn, visitor, room_values)
+    # Contacts before rooms: the package's lock order (docs/architecture.md).
     if visitor_values:
         await _set_visitor_values(conn, visitor, visitor_values)
+    if room_values:
+        await _set_room_values(conn, visitor, room_values)
     return [*room_values, *visitor_values]

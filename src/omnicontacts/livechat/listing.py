@@ -7,7 +7,6 @@ expressions; we match them as case-insensitive literal substrings.
 """
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -18,7 +17,7 @@ from omnicontacts.restapi.errors import Failure
 from omnicontacts.restapi.query import total_from_page
 from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import to_iso
+from omnicontacts.timeutil import parse_client_date, to_iso
 
 # What livechat/inquiries.list shows of each inquiry (MongoDB keeps the document's key order).
 INQUIRY_LIST_FIELDS = frozenset({"_id", "rid", "name", "ts", "status", "department"})
@@ -40,16 +39,9 @@ def _parse_date(text: Any, name: str) -> str | None:
     as UTC (the server's clock zone)."""
     if not text:
         return None
-    moment = None
-    if isinstance(text, str):
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            moment = None
+    moment = parse_client_date(text) if isinstance(text, str) else None
     if moment is None:
         raise Failure(f'The "{name}" query parameter must be a valid date.')
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return to_iso(moment)
 
 

@@ -7,7 +7,7 @@ from omnicontacts import ids
 from omnicontacts.livechat import repository, unread
 from omnicontacts.restapi.errors import Failure
 from omnicontacts.storage import Connection
-from omnicontacts.timeutil import parse_iso
+from omnicontacts.timeutil import parse_client_date, parse_iso
 
 # The agent-side transcript shows what people wrote plus the closing note, as Rocket.Chat does.
 TRANSCRIPT_TYPES = (None, "livechat-close")
@@ -129,7 +129,9 @@ async def visitor_history(
         raise Failure("invalid-room")
     messages = await repository.room_messages(conn, room_id, newest_first=True)
     if end:
-        before = parse_iso(end)
+        before = parse_client_date(end)
+        if before is None:
+            raise Failure('The "end" query parameter must be a valid date.')
         messages = [message for message in messages if parse_iso(message["ts"]) < before]
     return messages[offset : offset + limit] if limit > 0 else messages[offset:]
 

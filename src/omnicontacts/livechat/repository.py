@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnicontacts import jsonutil
+from omnicontacts import changes, jsonutil
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
 from omnicontacts.storage.streaming import stream_rows
@@ -26,7 +26,20 @@ def _lock(conn: Connection, for_update: bool) -> str:
 # --- visitors ----------------------------------------------------------------------------------
 
 
+VISITOR_SEARCH_SEPARATOR = "\x1f"
+
+
+def visitor_search_text(doc: dict[str, Any]) -> str:
+    """What the visitor directory matches: the name, then the username, lower-cased, one field
+    apart. The name comes first, so a prefix of this text is a prefix of the name."""
+    parts = [doc.get("name"), doc.get("username")]
+    return VISITOR_SEARCH_SEPARATOR.join(
+        part.lower().replace(VISITOR_SEARCH_SEPARATOR, " ") if isinstance(part, str) else "" for part in parts
+    )
+
+
 def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
+    ts = doc.get("ts")
     return (
         doc["_id"],
         doc.get("token"),
@@ -34,6 +47,8 @@ def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         bool(doc.get("disabled")),
         doc.get("_updatedAt") or doc.get("ts") or "",
         jsonutil.dumps_str(doc),
+        visitor_search_text(doc),
+        ts if isinstance(ts, str) else None,
     )
 
 
@@ -55,15 +70,35 @@ async def _write_visitor_index_rows(conn: Connection, doc: dict[str, Any]) -> No
 
 async def insert_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         *_visitor_columns(doc),
     )
     await _write_visitor_index_rows(conn, doc)
 
 
+async def insert_visitor_if_new(conn: Connection, doc: dict[str, Any]) -> bool:
+    """Insert a visitor unless its token or id is taken (then nothing happens): answer whether
+    it was inserted. A concurrent insert of the same token waits for the other transaction and
+    then does nothing, so racing first registrations never end in a unique-key error."""
+    inserted = await conn.execute(
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        *_visitor_columns(doc),
+    )
+    if inserted:
+        await _write_visitor_index_rows(conn, doc)
+    return bool(inserted)
+
+
+async def token_taken(conn: Connection, token: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM visitors WHERE token = $1", token))
+
+
 async def save_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6 WHERE id = $1",
+        "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6, search_text = $7, "
+        "ts = $8 WHERE id = $1",
         *_visitor_columns(doc),
     )
     for table in ("visitor_emails", "visitor_phones"):
@@ -205,7 +240,17 @@ async def _write_room_tags(conn: Connection, doc: dict[str, Any], *, replace: bo
     await conn.executemany("INSERT INTO room_tags (room_id, tag) VALUES ($1, $2)", [(doc["_id"], tag) for tag in tags])
 
 
+def _contact_on_visitor(doc: dict[str, Any]) -> None:
+    """The room's contact is also under `v.contactId`, where Rocket.Chat 7 clients read it; kept
+    equal to the room's `contactId` on every write, so a merge that moves the room moves both."""
+    visitor = doc.get("v")
+    contact_id = doc.get("contactId")
+    if isinstance(visitor, dict) and isinstance(contact_id, str) and visitor.get("contactId") != contact_id:
+        doc["v"] = {**visitor, "contactId": contact_id}
+
+
 async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
+    _contact_on_visitor(doc)
     await conn.execute(
         "INSERT INTO rooms (id, t, contact_id, visitor_id, open, ts, closed_at, source_type, source_id, "
         "source_alias, fname, fname_key, served_by, fields_text, doc) "
@@ -213,9 +258,11 @@ async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=False)
+    await changes.publish(conn, "room", rid=doc["_id"])
 
 
 async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
+    _contact_on_visitor(doc)
     await conn.execute(
         "UPDATE rooms SET t = $2, contact_id = $3, visitor_id = $4, open = $5, ts = $6, closed_at = $7, "
         "source_type = $8, source_id = $9, source_alias = $10, fname = $11, fname_key = $12, served_by = $13, "
@@ -223,6 +270,7 @@ async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=True)
+    await changes.publish(conn, "room", rid=doc["_id"])
 
 
 async def find_room(conn: Connection, room_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -274,6 +322,7 @@ async def insert_message(conn: Connection, doc: dict[str, Any]) -> None:
         doc["ts"],
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "message", rid=doc["rid"], _id=doc["_id"])
 
 
 async def next_message_ts(conn: Connection, room_id: str) -> str:
@@ -283,6 +332,22 @@ async def next_message_ts(conn: Connection, room_id: str) -> str:
 
 async def find_message(conn: Connection, message_id: str) -> dict[str, Any] | None:
     return _loads(await conn.fetchval("SELECT doc FROM messages WHERE id = $1", message_id))
+
+
+def _any_of(conn: Connection, column: str, count: int) -> str:
+    """`column` is one of `count` values given as parameters ($1 as an array on PostgreSQL)."""
+    if conn.dialect == "postgresql":
+        return f"{column} = ANY($1::text[])"
+    return f"{column} IN ({', '.join(f'${index}' for index in range(1, count + 1))})"
+
+
+async def find_messages(conn: Connection, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Several messages by id in one query (the realtime layer reads a burst of them at once)."""
+    if not message_ids:
+        return {}
+    sql = "SELECT id, doc FROM messages WHERE " + _any_of(conn, "id", len(message_ids))
+    args: list[Any] = [message_ids] if conn.dialect == "postgresql" else list(message_ids)
+    return {row["id"]: jsonutil.loads(row["doc"]) for row in await conn.fetch(sql, *args)}
 
 
 async def room_messages(conn: Connection, room_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
@@ -304,10 +369,17 @@ async def insert_subscription(conn: Connection, doc: dict[str, Any]) -> None:
         doc["u"]["_id"],
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "subscription", rid=doc["rid"], u=doc["u"]["_id"])
 
 
 async def save_subscription(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute("UPDATE subscriptions SET doc = $2 WHERE id = $1", doc["_id"], jsonutil.dumps_str(doc))
+    await changes.publish(conn, "subscription", rid=doc["rid"], u=doc["u"]["_id"])
+
+
+async def delete_subscription(conn: Connection, room_id: str, user_id: str) -> None:
+    await conn.execute("DELETE FROM subscriptions WHERE rid = $1 AND user_id = $2", room_id, user_id)
+    await changes.publish(conn, "subscription", rid=room_id, u=user_id)
 
 
 async def find_subscription(conn: Connection, room_id: str, user_id: str) -> dict[str, Any] | None:
@@ -333,6 +405,7 @@ async def insert_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
         doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "inquiry", _id=doc["_id"], rid=doc["rid"])
 
 
 async def save_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
@@ -343,6 +416,7 @@ async def save_inquiry(conn: Connection, doc: dict[str, Any]) -> None:
         doc.get("ts"),
         jsonutil.dumps_str(doc),
     )
+    await changes.publish(conn, "inquiry", _id=doc["_id"], rid=doc["rid"])
 
 
 async def find_inquiry(conn: Connection, inquiry_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -355,11 +429,13 @@ async def find_inquiry_by_room(conn: Connection, room_id: str) -> dict[str, Any]
 
 
 async def delete_inquiry_by_room(conn: Connection, room_id: str) -> None:
-    await conn.execute("DELETE FROM inquiries WHERE rid = $1", room_id)
+    for row in await conn.fetch("DELETE FROM inquiries WHERE rid = $1 RETURNING id", room_id):
+        await changes.publish(conn, "inquiry", _id=row["id"], rid=room_id)
 
 
 async def delete_subscriptions_by_room(conn: Connection, room_id: str) -> None:
-    await conn.execute("DELETE FROM subscriptions WHERE rid = $1", room_id)
+    for row in await conn.fetch("DELETE FROM subscriptions WHERE rid = $1 RETURNING user_id", room_id):
+        await changes.publish(conn, "subscription", rid=room_id, u=row["user_id"])
 
 
 # --- used by the contacts family ---
@@ -372,8 +448,10 @@ def _rooms_of_visitors_sql(count: int) -> str:
     return f"SELECT id FROM rooms WHERE visitor_id IN ({placeholders})"
 
 
-async def find_rooms_by_contact(conn: Connection, contact_id: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT doc FROM rooms WHERE contact_id = $1 AND t = 'l' ORDER BY id", contact_id)
+async def find_rooms_by_contact(conn: Connection, contact_id: str, *, for_update: bool = False) -> list[dict[str, Any]]:
+    """A contact's rooms in id order (the order several rooms are locked in)."""
+    sql = "SELECT doc FROM rooms WHERE contact_id = $1 AND t = 'l' ORDER BY id" + _lock(conn, for_update)
+    rows = await conn.fetch(sql, contact_id)
     return [jsonutil.loads(row["doc"]) for row in rows]
 
 
@@ -386,6 +464,8 @@ async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str)
         rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
     if rows:
         await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
+    for room in rooms:
+        await changes.publish(conn, "room", rid=room["_id"])
 
 
 async def find_open_room_by_association(
@@ -414,16 +494,22 @@ async def _set_doc_keys(conn: Connection, table: str, rows: list[Any], change: d
 async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
     """`name` and `fname` of every subscription to a room of these visitors (the room's `v._id`)."""
     if visitor_ids:
-        sql = f"SELECT id, doc FROM subscriptions WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
-        await _set_doc_keys(
-            conn, "subscriptions", list(await conn.fetch(sql, *visitor_ids)), {"name": name, "fname": name}
+        sql = (
+            f"SELECT id, rid, user_id, doc FROM subscriptions WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
         )
+        rows = list(await conn.fetch(sql, *visitor_ids))
+        await _set_doc_keys(conn, "subscriptions", rows, {"name": name, "fname": name})
+        for row in rows:
+            await changes.publish(conn, "subscription", rid=row["rid"], u=row["user_id"])
 
 
 async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
     if visitor_ids:
-        sql = f"SELECT id, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
-        await _set_doc_keys(conn, "inquiries", list(await conn.fetch(sql, *visitor_ids)), {"name": name})
+        sql = f"SELECT id, rid, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
+        rows = list(await conn.fetch(sql, *visitor_ids))
+        await _set_doc_keys(conn, "inquiries", rows, {"name": name})
+        for row in rows:
+            await changes.publish(conn, "inquiry", _id=row["id"], rid=row["rid"])
 
 
 # --- livechat/rooms: the room listing ------------------------------------------------------------

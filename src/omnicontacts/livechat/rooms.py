@@ -217,9 +217,12 @@ async def close_by_user(
     tags: list[str] | None,
     has_permission: HasPermission,
     settings: Mapping[str, Any],
+    transcript_email: Mapping[str, Any] | None = None,
 ) -> None:
     """`livechat/room.closeByUser`: an agent closes a room they serve, or anyone with
-    `close-others-livechat-room` closes any."""
+    `close-others-livechat-room` closes any. `transcript_email` (`{sendToVisitor, requestData}`)
+    asks for the transcript to go out at this closing, or with `sendToVisitor: false` cancels one
+    asked for earlier."""
     room = await repository.find_room(conn, room_id, for_update=True)
     if room is None or room.get("t") != "l":
         raise Failure("error-invalid-room")
@@ -230,4 +233,15 @@ async def close_by_user(
         raise Failure("error-not-authorized")
     if settings.get("Livechat_request_comment_when_closing_conversation") and not (comment or "").strip():
         raise Failure("error-comment-is-required")
+    if transcript_email is not None:
+        request = transcript_email.get("requestData")
+        if transcript_email.get("sendToVisitor") and isinstance(request, Mapping):
+            room["transcriptRequest"] = {
+                "requestedAt": now_iso(),
+                "requestedBy": dict(user),
+                "email": request["email"],
+                "subject": request["subject"],
+            }
+        else:
+            room.pop("transcriptRequest", None)
     await closing.close_room(conn, room, closer="user", user=user, comment=comment, tags=tags)

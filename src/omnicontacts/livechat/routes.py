@@ -20,8 +20,13 @@ from omnicontacts.livechat import (
     unread,
     visitors,
 )
+from omnicontacts.livechat.chat import max_size
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, Forbidden, InvalidParams, MeteorError, RawError
-from omnicontacts.restapi.meteor_check import STRING, Maybe, check
+from omnicontacts.restapi.limits import too_long
+from omnicontacts.restapi.meteor_check import Maybe, Text, check
+from omnicontacts.restapi.query import page_number
+from omnicontacts.restapi.ratelimit import Limit
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.streaming import StreamedList
 from omnicontacts.restapi.validation import validate
@@ -90,7 +95,8 @@ async def agent_status(ctx: RequestContext) -> dict[str, Any]:
 # --- visitors ------------------------------------------------------------------------------------
 
 
-@router.post("livechat/visitor", auth=False)
+# Rocket.Chat's own limit for registrations: 5 a minute per address.
+@router.post("livechat/visitor", auth=False, rate_limit=Limit(calls=5, interval_ms=60_000))
 async def visitor_register(ctx: RequestContext) -> dict[str, Any]:
     registration = visitors.parse_registration(ctx.params)
     async with ctx.conn.transaction():
@@ -143,11 +149,11 @@ def _is_widget(ctx: RequestContext) -> bool:
 
 
 ROOM_QUERY_PATTERN = {
-    "token": STRING,
-    "rid": Maybe(STRING),
-    "agentId": Maybe(STRING),
-    "sla": Maybe(STRING),
-    "priority": Maybe(STRING),
+    "token": Text(limits.TOKEN),
+    "rid": Maybe(Text(limits.ID)),
+    "agentId": Maybe(Text(limits.ID)),
+    "sla": Maybe(Text(limits.ID)),
+    "priority": Maybe(Text(limits.ID)),
 }
 
 
@@ -194,6 +200,7 @@ async def room_close_by_user(ctx: RequestContext) -> None:
             tags=ctx.params.get("tags"),
             has_permission=ctx.has_permission,
             settings=ctx.state.config.settings,
+            transcript_email=ctx.params.get("transcriptEmail"),
         )
 
 
@@ -250,6 +257,10 @@ async def channels_info(ctx: RequestContext) -> dict[str, Any]:
 @router.post("livechat/message", auth=False, body=schemas.MESSAGE)
 async def message_send(ctx: RequestContext) -> dict[str, Any]:
     body = ctx.params
+    # The same bound as an agent's text (Message_MaxAllowedSize), in the validation's words.
+    limit = max_size(ctx.state.config.settings)
+    if len(body["msg"]) > limit:
+        raise InvalidParams([too_long(limit)])
     async with ctx.conn.transaction():
         visitor = await visitors.find_by_token(ctx.conn, body["token"])
         message = await messages.send_visitor_message(
@@ -275,7 +286,7 @@ async def messages_history(ctx: RequestContext) -> dict[str, Any]:
         ctx.conn,
         visitor,
         ctx.path["rid"],
-        limit=int(limit) if limit is not None else 20,
+        limit=page_number(limit) if limit is not None else 20,
         offset=offset,
         end=params.get("end"),
     )

@@ -123,7 +123,16 @@ async def assign(conn: Connection, inquiry: dict[str, Any], room: dict[str, Any]
 
 
 async def take(conn: Connection, inquiry_id: str, agent_id: str) -> None:
-    """`livechat/inquiries.take`, with Rocket.Chat's errors."""
+    """`livechat/inquiries.take`, with Rocket.Chat's errors.
+
+    Locks in the package's order (docs/architecture.md): the room, then its inquiry, then the
+    agent. The inquiry is read first without a lock only to learn its room, and checked again
+    once locked.
+    """
+    unlocked = await repository.find_inquiry(conn, inquiry_id)
+    if unlocked is None:
+        raise MeteorError("error-not-found", "Inquiry not found", TAKE_DETAILS)
+    room = await repository.find_room(conn, unlocked["rid"], for_update=True)
     inquiry = await repository.find_inquiry(conn, inquiry_id, for_update=True)
     if inquiry is None:
         raise MeteorError("error-not-found", "Inquiry not found", TAKE_DETAILS)
@@ -136,8 +145,7 @@ async def take(conn: Connection, inquiry_id: str, agent_id: str) -> None:
             "Agent status is offline or Omnichannel service is not active",
             TAKE_DETAILS,
         )
-    room = await repository.find_room(conn, inquiry["rid"], for_update=True)
-    if room is None or not room.get("open"):
+    if room is None or not room.get("open") or room["_id"] != inquiry["rid"]:
         raise MeteorError("error-mac-limit-reached")
     await assign(conn, inquiry, room, agent)
 
@@ -161,3 +169,51 @@ async def route_new_inquiry(
             agent = await accounts_repository.find_user_doc_for_update(conn, candidate["_id"])
     if agent is not None:
         await assign(conn, inquiry, room, agent)
+
+
+RETURN_DETAILS = {"method": "livechat:returnAsInquiry"}
+
+
+async def return_to_queue(conn: Connection, room_id: str, user: Mapping[str, Any]) -> bool:
+    """`livechat:returnAsInquiry`: the serving agent leaves and the conversation waits in the
+    queue again (Rocket.Chat's returnRoomAsInquiry and unassignAgent). False when the room has
+    no agent or no inquiry."""
+    room = await repository.find_room(conn, room_id, for_update=True)
+    if room is None or room.get("t") != "l":
+        raise MeteorError("error-invalid-room", "Invalid room", RETURN_DETAILS)
+    if not room.get("open"):
+        raise MeteorError("room-closed", "Room closed", RETURN_DETAILS)
+    served = room.get("servedBy")
+    if not served:
+        return False
+    agent = await accounts_repository.find_user_doc(conn, served["_id"])
+    if agent is None:
+        raise MeteorError("error-invalid-agent", "Invalid agent")
+    inquiry = await repository.find_inquiry_by_room(conn, room_id)
+    if inquiry is None:
+        return False
+    ts = now_iso()
+    await repository.delete_subscription(conn, room_id, agent["_id"])
+    room.pop("servedBy", None)
+    room["usersCount"] = max(int(room.get("usersCount") or 1) - 1, 1)
+    await add_system_message(conn, room, "ul", agent.get("username") or "", agent)
+    transferred_by: dict[str, Any] = {"_id": user["_id"], "username": user.get("username")}
+    if user.get("name"):
+        transferred_by["name"] = user["name"]
+    transferred_by["type"] = "agent"
+    await add_system_message(
+        conn,
+        room,
+        "livechat_transfer_history",
+        "",
+        user,
+        transferData={"transferredBy": transferred_by, "ts": ts, "scope": "queue"},
+    )
+    room["_updatedAt"] = ts
+    await repository.save_room(conn, room)
+    inquiry["status"] = "queued"
+    inquiry["queuedAt"] = ts
+    inquiry.pop("takenAt", None)
+    inquiry["_updatedAt"] = ts
+    await repository.save_inquiry(conn, inquiry)
+    return True

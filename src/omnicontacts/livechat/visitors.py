@@ -1,7 +1,8 @@
 """Visitors: the people on the widget side, known by the token their browser keeps.
 
-Registration upserts by token (then by phone, then by email, as Rocket.Chat does), merges what
-the visitor tells into their contacts, and applies registered visitor custom fields. Erasure
+Registration upserts by token, and only by token: a visitor is who holds its token (Rocket.Chat
+also adopts a visitor found by phone or email; see docs/compatibility.md). It merges what the
+visitor tells into their contacts, and applies registered visitor custom fields. Erasure
 removes every conversation of the visitor's contacts and disables them.
 """
 
@@ -14,8 +15,9 @@ from omnicontacts import ids
 from omnicontacts.contacts import lifecycle
 from omnicontacts.livechat import repository
 from omnicontacts.livechat.custom_fields import apply_visitor_values
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, MeteorError
-from omnicontacts.restapi.meteor_check import BOOLEAN, STRING, Maybe, ObjectIncluding, check
+from omnicontacts.restapi.meteor_check import BOOLEAN, Maybe, ObjectIncluding, Text, check
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
 
@@ -47,12 +49,22 @@ ERASED_FIELDS = (
 OPTIONAL_STRINGS = ("name", "email", "department", "phone", "username")
 
 # Rocket.Chat's check() of a registration: other keys of `visitor` pass unchecked.
+# Each string is bounded (restapi/limits.py), which Meteor words as a failed Match.Where.
+_LIMITS = {
+    "name": limits.NAME,
+    "email": limits.EMAIL,
+    "department": limits.ID,
+    "phone": limits.PHONE,
+    "username": limits.USERNAME,
+}
 REGISTRATION_PATTERN = {
     "visitor": ObjectIncluding(
         {
-            "token": STRING,
-            **{key: Maybe(STRING) for key in OPTIONAL_STRINGS},
-            "customFields": Maybe([ObjectIncluding({"key": STRING, "value": STRING, "overwrite": BOOLEAN})]),
+            "token": Text(limits.TOKEN),
+            **{key: Maybe(Text(_LIMITS[key])) for key in OPTIONAL_STRINGS},
+            "customFields": Maybe(
+                [ObjectIncluding({"key": Text(limits.SHORT), "value": Text(limits.TEXT), "overwrite": BOOLEAN})]
+            ),
         }
     )
 }
@@ -92,6 +104,11 @@ def parse_registration(body: dict[str, Any]) -> Registration:
     )
 
 
+def valid_email(address: str) -> bool:
+    """Rocket.Chat's `validateEmail`."""
+    return _EMAIL.match(address) is not None
+
+
 def _checked_email(email: str) -> str:
     address = email.strip().lower()
     if not _EMAIL.match(address):
@@ -116,36 +133,12 @@ async def register(conn: Connection, data: Registration) -> dict[str, Any]:
         raise MeteorError("error-invalid-department", "The provided department is invalid")
 
     now = now_iso()
+    # Lock order (docs/architecture.md): the visitor first, then the guest counter, contacts, rooms.
     visitor = await repository.find_visitor_by_token(conn, data.token, for_update=True)
-    token = data.token
-    if visitor is None and data.phone:
-        visitor = await repository.find_visitor_by_phone(conn, data.phone)
-        if visitor is not None:
-            # Found by phone number: the visitor keeps the token it already has.
-            token = visitor.get("token") or data.token
-    if visitor is None and email:
-        visitor = await repository.find_visitor_by_email(conn, email)
-    is_new = visitor is None
     if visitor is None:
-        number = await repository.next_guest_number(conn)
-        visitor = {
-            "_id": data.visitor_id or ids.meteor_id(),
-            "username": data.username or f"guest-{number}",
-            "ts": now,
-        }
-    visitor["token"] = token
-    visitor["status"] = "online"
-    if data.phone:
-        visitor["phone"] = [{"phoneNumber": data.phone}]
-    if data.name:
-        visitor["name"] = data.name
-    if email:
-        visitor["visitorEmails"] = [{"address": email}]
-    visitor["_updatedAt"] = now
-    if is_new:
-        await repository.insert_visitor(conn, visitor)
-    else:
-        await repository.save_visitor(conn, visitor)
+        visitor = await _insert_new_visitor(conn, data, now)
+    _apply_registration(visitor, data, email, now)
+    await repository.save_visitor(conn, visitor)
 
     incoming = lifecycle.Incoming(
         names=[data.name] if data.name else [],
@@ -154,11 +147,52 @@ async def register(conn: Connection, data: Registration) -> dict[str, Any]:
         phones=[data.phone] if data.phone else [],
     )
     await lifecycle.register_guest_data(conn, visitor, incoming)
-    if visitor.get("name"):
-        await _rename_open_rooms(conn, visitor["_id"], visitor["name"])
     if data.custom_fields:
         visitor = await apply_visitor_values(conn, visitor, data.custom_fields)
+    # Rooms after contacts: the package's lock order.
+    if visitor.get("name"):
+        await _rename_open_rooms(conn, visitor["_id"], visitor["name"])
     return visitor
+
+
+async def _insert_new_visitor(conn: Connection, data: Registration, now: str) -> dict[str, Any]:
+    """A new visitor owning `data.token`, or the one a concurrent registration of the same token
+    has just stored (the insert is an upsert on the token, so racing first registrations never
+    fail and never make two visitors).
+
+    The visitor's identity is its token alone. An email or phone that another visitor already
+    has never selects that visitor: that would hand its conversations to whoever typed the
+    address. The new visitor reaches the right contact through the contact lifecycle instead.
+    A client-chosen `id` is kept only while no visitor has it.
+    """
+    wanted_id = data.visitor_id
+    if wanted_id and await repository.find_visitor(conn, wanted_id) is not None:
+        wanted_id = None
+    number = await repository.next_guest_number(conn)
+    while True:
+        visitor = {"_id": wanted_id or ids.meteor_id(), "username": data.username or f"guest-{number}", "ts": now}
+        visitor["token"] = data.token
+        visitor["_updatedAt"] = now
+        if await repository.insert_visitor_if_new(conn, visitor):
+            return visitor
+        existing = await repository.find_visitor_by_token(conn, data.token, for_update=True)
+        if existing is not None:
+            return existing
+        # The id was taken in between (or the token belongs to an erased visitor): a fresh id.
+        if await repository.token_taken(conn, data.token):
+            raise MeteorError("error-invalid-token", "Token cannot be used", {"method": "livechat/visitor"})
+        wanted_id = None
+
+
+def _apply_registration(visitor: dict[str, Any], data: Registration, email: str | None, now: str) -> None:
+    visitor["status"] = "online"
+    if data.phone:
+        visitor["phone"] = [{"phoneNumber": data.phone}]
+    if data.name:
+        visitor["name"] = data.name
+    if email:
+        visitor["visitorEmails"] = [{"address": email}]
+    visitor["_updatedAt"] = now
 
 
 async def _rename_open_rooms(conn: Connection, visitor_id: str, name: str) -> None:

@@ -29,6 +29,14 @@ class Maybe:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A string of at most `max_length` characters: Meteor's `Match.Where` over a String check,
+    so a wrong type still reads `Expected string, got number` and a long one fails the Where."""
+
+    max_length: int
+
+
+@dataclass(frozen=True)
 class ObjectIncluding:
     pattern: dict[str, Any]
 
@@ -85,6 +93,12 @@ def _test(value: Any, pattern: Any) -> None:
     if pattern in (STRING, BOOLEAN, NUMBER):
         if _typeof(value) != pattern:
             raise _Mismatch(f"Expected {pattern}, got {_typeof(value)}")
+        return
+    if isinstance(pattern, Text):
+        if not isinstance(value, str):
+            raise _Mismatch(f"Expected string, got {_typeof(value)}")
+        if len(value) > pattern.max_length:
+            raise _Mismatch("Failed Match.Where validation")
         return
     if isinstance(pattern, Maybe):
         if value is not None:

@@ -7,9 +7,14 @@ from urllib.parse import unquote
 
 import orjson
 
-from omnicontacts.restapi.errors import MeteorError
+from omnicontacts.restapi.errors import InvalidParams, MeteorError
+from omnicontacts.restapi.limits import MAX_SAFE_INTEGER
 
 _KEY_PATH = re.compile(r"\[([^\]]*)\]")
+# Node's `qs` defaults: five levels of brackets (the rest of the key is one literal segment), and
+# the first thousand parameters (the rest are dropped).
+_QS_DEPTH = 5
+_QS_PARAMETER_LIMIT = 1000
 
 
 def _decode(part: str) -> str:
@@ -23,6 +28,8 @@ def _decode(part: str) -> str:
 def _assign(target: dict[str, Any], key: str, value: str) -> None:
     head, _, rest = key.partition("[")
     path = [head, *_KEY_PATH.findall("[" + rest)] if rest else [head]
+    if len(path) > _QS_DEPTH + 1:
+        path = [*path[: _QS_DEPTH + 1], "".join(f"[{step}]" for step in path[_QS_DEPTH + 1 :])]
     # `key[]=value` appends to a list, as `qs` reads it (`agents[]=a&agents[]=b`).
     append = len(path) > 1 and path[-1] == ""
     if append:
@@ -50,7 +57,8 @@ def _assign(target: dict[str, Any], key: str, value: str) -> None:
 def parse_query(raw: str) -> dict[str, Any]:
     """Like Node's `qs`: `a[b]=c` nests, a repeated key becomes an array, every value a string."""
     result: dict[str, Any] = {}
-    for pair in raw.split("&"):
+    pairs = raw.split("&", _QS_PARAMETER_LIMIT)
+    for pair in pairs[:_QS_PARAMETER_LIMIT]:
         if not pair:
             continue
         key, _, value = pair.partition("=")
@@ -63,9 +71,22 @@ def parse_query(raw: str) -> dict[str, Any]:
 def _to_int(value: Any) -> int:
     """JavaScript's parseInt on a value AJV has already made a number."""
     try:
-        return int(float(value))
+        return int(value) if isinstance(value, int) else int(float(value))
     except (TypeError, ValueError):
         return 0
+    except OverflowError:  # an infinity: out of any range below
+        return MAX_SAFE_INTEGER + 1 if float(value) > 0 else -MAX_SAFE_INTEGER - 1
+
+
+def page_number(value: Any) -> int:
+    """An offset, count or limit the client sent, as an integer both databases (and JavaScript)
+    hold exactly; beyond that the request is refused in AJV's words, never sent to SQL."""
+    number = _to_int(value)
+    if number > MAX_SAFE_INTEGER:
+        raise InvalidParams([f"must be <= {MAX_SAFE_INTEGER}"])
+    if number < -MAX_SAFE_INTEGER:
+        raise InvalidParams([f"must be >= {-MAX_SAFE_INTEGER}"])
+    return number
 
 
 def pagination(params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[int, int]:
@@ -77,9 +98,9 @@ def pagination(params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[
     if upper <= 0:
         upper = 100
     # A negative skip would make MongoDB fail; we start from the beginning instead.
-    offset = max(_to_int(params.get("offset")), 0)
+    offset = max(page_number(params.get("offset")), 0)
     raw_count = params.get("count")
-    count = default_count if raw_count is None else _to_int(raw_count)
+    count = default_count if raw_count is None else page_number(raw_count)
     count = min(count, upper)
     if count == 0 and not settings.get("API_Allow_Infinite_Count", True):
         count = default_count

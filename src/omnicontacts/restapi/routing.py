@@ -9,14 +9,18 @@ Routes are plain Starlette routes: on these paths FastAPI's per-request dependen
 would only cost time, and our own wrapper already does what the API needs.
 """
 
+import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
@@ -24,12 +28,23 @@ from starlette.types import Receive, Scope, Send
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import ApiError, Forbidden, InvalidParams, TypedInvalidParams, Unauthorized
 from omnicontacts.restapi.query import pagination, parse_query, parse_sort
+from omnicontacts.restapi.ratelimit import (
+    BYPASS_PERMISSION,
+    Decision,
+    Limit,
+    MemoryCounters,
+    RateLimiter,
+    SharedCounters,
+    TooManyRequests,
+)
 from omnicontacts.restapi.streaming import StreamedList, body
 from omnicontacts.restapi.validation import Schema, validate
 from omnicontacts.settings import Settings
-from omnicontacts.storage import Connection, Storage
+from omnicontacts.storage import Connection, Storage, is_transient
+from omnicontacts.timeutil import to_iso
 
 log = logging.getLogger("omnicontacts.api")
 
@@ -62,6 +77,20 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return _JsonResponse(body, status)
 
 
+INTERNAL_ERROR = b'{"success":false,"error":"Internal server error"}'
+
+
+def internal_error(error: BaseException, where: str) -> Response:
+    """Rocket.Chat's 500 body for a fault of ours, and one log line that says where it arose."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    origin = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
+    text = " ".join(str(error).split())[:500]
+    log.error("unexpected error on %s: %s: %s%s", where, type(error).__name__, text, origin)
+    return json_response(INTERNAL_ERROR, 500)
+
+
 def success(payload: dict[str, Any] | None = None) -> Response:
     """`API.v1.success`: the payload with `success: true` added as its last key."""
     body = {**payload, "success": True} if payload else {"success": True}
@@ -86,6 +115,14 @@ class AppState:
     settings: Settings
     storage: Storage
     config: ConfigCache = field(default_factory=ConfigCache)
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Per worker on SQLite (one host); shared through the database on PostgreSQL.
+        counters = SharedCounters() if self.storage.dialect == "postgresql" else MemoryCounters()
+        self.limiter = RateLimiter(
+            counters, test_mode=bool(self.settings.test_mode), development=self.settings.node_env == "development"
+        )
 
 
 @dataclass
@@ -119,6 +156,25 @@ class RequestContext:
 
 Handler = Callable[[RequestContext], Awaitable[dict[str, Any] | Response | StreamedList | None]]
 
+# How many times an endpoint's per-visitor limit one address may use in all (see `_count`).
+ANONYMOUS_ADDRESS_FACTOR = 60
+
+
+def _visitor_token(raw: Any, request: Request) -> str | None:
+    """The visitor token an anonymous livechat call names (body, query, path or header)."""
+    token: Any = request.path_params.get("token") or request.headers.get("x-visitor-token")
+    if not token and isinstance(raw, dict):
+        token = raw.get("token")
+        visitor = raw.get("visitor")
+        if not token and isinstance(visitor, dict):
+            token = visitor.get("token")
+    return token[:64] if isinstance(token, str) and token else None
+
+
+# A deadlock or serialization failure rolls the request's transaction back; the request runs
+# again (it committed nothing), so the client never sees it.
+MAX_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -129,41 +185,115 @@ class Endpoint:
     permissions: tuple[str, ...]
     schema: Schema | None
     typed: bool
+    # Rocket.Chat's `rateLimiterOptions`: None for the settings' default, False for none.
+    rate_limit: Limit | Literal[False] | None = None
 
     def route(self, prefix: str) -> Route:
         return _EndpointRoute(prefix + self.path, self, methods=[self.method], name=f"{self.method} {self.path}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The route's ASGI app: what Starlette's `request_response` adapter does for a function,
-        without its exception wrapper, which has nothing to catch (`_serve` answers every error)."""
+        without its exception wrapper: `_serve` answers every error itself."""
         response = await self._serve(Request(scope, receive, send))
         await response(scope, receive, send)
 
-    async def _serve(self, request: Request) -> Response:
+    async def serve(self, request: Request) -> Response:
+        """The whole wrapper (auth, permissions, validation, handler, error rendering) for one
+        request; the Contact Center pages call endpoints in-process through this. The API's rate
+        limiter is for API clients: a page makes several calls per click, so an agent at work
+        would soon hit a per-route limit (the login form still meets the failed-login guard)."""
+        return await self._serve(request, rate_limited=False)
+
+    async def _serve(self, request: Request, *, rate_limited: bool = True) -> Response:
         state: AppState = request.app.state.omni
+        counted: Decision | None = None
+        response: Response
         try:
-            raw = await _read_params(request, self.method)
+            raw, over_limit = await _read_params(request, self.method)
             async with state.storage.connection() as conn:
                 user = await _authenticate(request, conn, state)
                 if self.auth and user is None:
                     raise Unauthorized()
+                # Rocket.Chat counts the call after authentication, before permissions and params.
+                if rate_limited:
+                    counted = await self._count(request, raw, conn, state, user)
                 if user is not None and not all(
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
                     raise Forbidden()
+                # Input over a request-wide limit is a parameter error: after 401 and 403, as any.
+                if over_limit is not None:
+                    raise over_limit
+                path = _checked_path_params(request.path_params)
                 params = self._validated(raw)
-                context = RequestContext(request, conn, state, user, params, dict(request.path_params))
-                result = await self.handler(context)
+                context = RequestContext(request, conn, state, user, params, path)
+                result = await self._handle(context)
+            if isinstance(result, Response):
+                response = result
+            elif isinstance(result, StreamedList):
+                response = StreamingResponse(
+                    body(state.storage, result), media_type="application/json", headers=JSON_HEADERS
+                )
+            else:
+                response = success(result)
+        except TooManyRequests as error:
+            counted = error.decision
+            response = error_response(error)
+        except InvalidParams as error:
+            if self.typed and not isinstance(error, TypedInvalidParams):
+                error = TypedInvalidParams(error.messages)
+            response = error_response(error)
         except ApiError as error:
-            return error_response(error)
-        except Exception:
-            log.exception("unexpected error on %s %s", self.method, self.path)
-            return json_response(b'{"success":false,"error":"Internal server error"}', 500)
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, StreamedList):
-            return StreamingResponse(body(state.storage, result), media_type="application/json", headers=JSON_HEADERS)
-        return success(result)
+            response = error_response(error)
+        except ClientDisconnect:
+            # The client left while sending its body: nobody reads this answer, nothing failed here.
+            response = json_response(b'{"success":false,"error":"client disconnected"}', 400)
+        except Exception as error:
+            response = internal_error(error, f"{self.method} {self.path}")
+        if counted is not None:
+            response.raw_headers.extend(counted.headers())
+        return response
+
+    async def _count(
+        self, request: Request, raw: Any, conn: Connection, state: AppState, user: AuthUser | None
+    ) -> Decision | None:
+        """Rocket.Chat counts per address, route and user. An anonymous livechat call is counted
+        per visitor token instead of per address alone, since a contact center's customers often
+        share one office or mobile-carrier address; the address as a whole still has a ceiling."""
+        if self.rate_limit is False:
+            return None
+        limit = state.limiter.limit_for(self.rate_limit, state.config.settings)
+        if limit is None or (user is not None and state.config.has_permission(user.roles, BYPASS_PERMISSION)):
+            return None
+        route = f"{self.method} {self.path}"
+        client = request.client.host if request.client else ""
+        if user is not None:
+            return await state.limiter.check(conn, route, f"{client} user:{user.id}", limit)
+        token = _visitor_token(raw, request)
+        if token is None:
+            return await state.limiter.check(conn, route, client, limit)
+        ceiling = Limit(limit.calls * ANONYMOUS_ADDRESS_FACTOR, limit.interval_ms)
+        await state.limiter.check(conn, route, f"{client} visitors", ceiling)
+        return await state.limiter.check(conn, route, f"{client} visitor:{token}", limit)
+
+    async def _handle(self, context: RequestContext) -> dict[str, Any] | Response | StreamedList | None:
+        """Run the handler; again, from freshly read parameters, when PostgreSQL rolled its
+        transaction back for a deadlock or a serialization failure and nothing was committed."""
+        attempt = 1
+        while True:
+            commits = context.conn.commits
+            try:
+                return await self.handler(context)
+            except Exception as error:
+                if attempt >= MAX_ATTEMPTS or context.conn.commits != commits or not is_transient(error):
+                    raise
+            log.info("retrying %s %s after a transient database error (attempt %d)", self.method, self.path, attempt)
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+            raw, _ = await _read_params(context.request, self.method)
+            context = RequestContext(
+                context.request, context.conn, context.state, context.user, self._validated(raw), context.path
+            )
 
     def _validated(self, raw: Any) -> dict[str, Any]:
         if self.schema is None:
@@ -198,23 +328,64 @@ class _EndpointRoute(Route):
         return Match.FULL, child_scope
 
 
-async def _read_params(request: Request, method: str) -> Any:
+async def _read_body(request: Request) -> bytes:
+    """The body, refused (413) past MAX_BODY_BYTES before it is all in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.MAX_BODY_BYTES:
+        raise limits.BodyTooLarge()
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.MAX_BODY_BYTES:
+            raise limits.BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_params(request: Request, method: str) -> tuple[Any, InvalidParams | None]:
+    """The request's parameters, as Rocket.Chat's router reads them, and the request-wide limit
+    they break, if any (restapi/limits.py). Only the body size is enforced here, while reading."""
     if method in ("GET", "DELETE"):
-        return parse_query(request.scope["query_string"].decode("latin-1"))
-    body = await request.body()
+        query = request.scope["query_string"].decode("latin-1")
+        params = parse_query(query)
+        return params, _over_limit(params) if limits.text_needs_check(query) else None
+    body = await _read_body(request)
     if not body:
-        return {}
+        return {}, None
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-    if content_type.startswith("multipart/"):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    if "multipart/form-data" in content_type:
+        # Rocket.Chat parses multipart only on its upload routes; elsewhere the body is {}.
+        return {}, None
+    if "application/x-www-form-urlencoded" in content_type:
+        # Flat, as the platform's FormData reads it: the last value of a repeated key wins.
+        text = body.decode("utf-8", "replace")
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        return form, _over_limit(form) if limits.text_needs_check(text) or len(form) > limits.MAX_ITEMS else None
     try:
-        return orjson.loads(body)
+        params = orjson.loads(body)
     except orjson.JSONDecodeError:
         # Rocket.Chat's router silently reads an unparsable body as {}.
-        return {}
+        return {}, None
+    return params, _over_limit(params) if limits.json_needs_check(body) else None
+
+
+def _over_limit(params: Any) -> InvalidParams | None:
+    try:
+        limits.check_input(params)
+    except InvalidParams as error:
+        return error
+    return None
+
+
+def _checked_path_params(path: dict[str, Any]) -> dict[str, str]:
+    """Path parameters (ids, tokens, a setting's id) under the same rules as every other string."""
+    for value in path.values():
+        if len(value) > limits.TOKEN:
+            raise InvalidParams([limits.too_long(limits.TOKEN)])
+        if "\x00" in value:
+            raise InvalidParams(["must NOT contain the NUL character"])
+    return dict(path)
 
 
 def _credentials(scope: Scope) -> tuple[str | None, str | None]:
@@ -230,8 +401,33 @@ def _credentials(scope: Scope) -> tuple[str | None, str | None]:
     return user_id, token
 
 
+_DEFAULT_LOGIN_EXPIRATION_DAYS = 90
+_cutoff_cache: tuple[int, int, str] = (-1, -1, "")
+
+
+def _token_cutoff(days: Any) -> str:
+    """The oldest issue time a login token may have: `Accounts_LoginExpiration` days ago (90 when
+    unset or not positive, as Meteor does). Formatted once per second, not per request."""
+    global _cutoff_cache
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        days = _DEFAULT_LOGIN_EXPIRATION_DAYS
+    second = int(time.time())
+    if _cutoff_cache[0] != second or _cutoff_cache[1] != days:
+        cutoff = datetime.fromtimestamp(second, UTC) - timedelta(days=days)
+        _cutoff_cache = (second, days, to_iso(cutoff))
+    return _cutoff_cache[2]
+
+
 async def _authenticate(request: Request, conn: Connection, state: AppState) -> AuthUser | None:
     user_id, token = _credentials(request.scope)
+    return await authenticate_token(conn, state, user_id, token)
+
+
+async def authenticate_token(
+    conn: Connection, state: AppState, user_id: str | None, token: str | None
+) -> AuthUser | None:
+    """The user a (user id, login token) pair belongs to, or None; also refreshes the permission
+    cache. Shared by the API's headers and the Contact Center's session cookie."""
     if not user_id or not token:
         await state.config.ensure_fresh(conn)
         return None
@@ -240,6 +436,8 @@ async def _authenticate(request: Request, conn: Connection, state: AppState) -> 
         await state.config.ensure_fresh(conn)
         return None
     await state.config.ensure_fresh(conn, int(row["config_version"] or 0))
+    if row["created_at"] < _token_cutoff(state.config.settings.get("Accounts_LoginExpiration")):
+        return None  # expired: the same 401 as a token that never existed
     return AuthUser(row["id"], row["username"], tuple(orjson.loads(row["roles"])))
 
 
@@ -258,9 +456,10 @@ class Router:
         permissions: tuple[str, ...],
         schema: Schema | None,
         typed: bool,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler, auth, permissions, schema, typed))
+            self.endpoints.append(Endpoint(method, path, handler, auth, permissions, schema, typed, rate_limit))
             return handler
 
         return register
@@ -273,8 +472,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         query: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("GET", path, auth=auth, permissions=permissions, schema=query, typed=typed)
+        return self._add(
+            "GET", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+        )
 
     def post(
         self,
@@ -284,8 +486,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         body: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("POST", path, auth=auth, permissions=permissions, schema=body, typed=typed)
+        return self._add(
+            "POST", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+        )
 
     def put(
         self,
@@ -295,8 +500,11 @@ class Router:
         permissions: tuple[str, ...] = (),
         body: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("PUT", path, auth=auth, permissions=permissions, schema=body, typed=typed)
+        return self._add(
+            "PUT", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+        )
 
     def delete(
         self,
@@ -306,5 +514,8 @@ class Router:
         permissions: tuple[str, ...] = (),
         query: Schema | None = None,
         typed: bool = False,
+        rate_limit: Limit | Literal[False] | None = None,
     ) -> Callable[[Handler], Handler]:
-        return self._add("DELETE", path, auth=auth, permissions=permissions, schema=query, typed=typed)
+        return self._add(
+            "DELETE", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+        )

@@ -73,12 +73,15 @@ def _js_to_number(text: str) -> float | None:
         return None
     try:
         if stripped.lower().startswith(("0x", "0o", "0b")):
-            return float(int(stripped, 0))
-        if stripped.lower() in ("infinity", "+infinity", "-infinity", "nan", "inf", "-inf", "+inf"):
+            number = float(int(stripped, 0))
+        elif stripped.lower() in ("infinity", "+infinity", "-infinity", "nan", "inf", "-inf", "+inf"):
             return None
-        return float(stripped)
-    except ValueError:
+        else:
+            number = float(stripped)
+    except (ValueError, OverflowError):
         return None
+    # `+"1e400"` is Infinity in JavaScript, and AJV's number type admits finite numbers only.
+    return number if math.isfinite(number) else None
 
 
 def _coerce(kind: str, value: Any) -> Any:
@@ -117,13 +120,15 @@ def _check(schema: Schema, value: Any, coerce_arrays: bool) -> Any:
     if kinds and not any(_type_matches(kind, value) for kind in kinds):
         value = _coerce_or_fail(kinds, value, coerce_arrays, declared)
 
-    _check_any_type(schema, value, coerce_arrays)
+    value = _check_any_type(schema, value, coerce_arrays)
     if isinstance(value, str):
         _check_string(schema, value)
     elif isinstance(value, list):
         value = _check_array(schema, value, coerce_arrays)
     elif isinstance(value, dict):
         value = _check_object(schema, value, coerce_arrays)
+    elif _is_number(value):
+        _check_number(schema, value)
     return value
 
 
@@ -142,7 +147,9 @@ def _coerce_or_fail(kinds: list[str], value: Any, coerce_arrays: bool, declared:
     raise _Fail([f"must be {named}"])
 
 
-def _check_any_type(schema: Schema, value: Any, coerce_arrays: bool) -> None:
+def _check_any_type(schema: Schema, value: Any, coerce_arrays: bool) -> Any:
+    """enum, const, anyOf, oneOf. A branch that passes hands its coerced value on, as AJV's
+    in-place coercion does (`{"roomId": 5}` reaches the handler as `"5"`)."""
     if "enum" in schema and value not in schema["enum"]:
         raise _Fail(["must be equal to one of the allowed values"])
     if "const" in schema and value != schema["const"]:
@@ -151,7 +158,7 @@ def _check_any_type(schema: Schema, value: Any, coerce_arrays: bool) -> None:
         collected: list[str] = []
         for branch in schema["anyOf"]:
             try:
-                _check(branch, value, coerce_arrays)
+                value = _check(branch, value, coerce_arrays)
                 break
             except _Fail as failure:
                 collected.extend(failure.messages)
@@ -159,15 +166,16 @@ def _check_any_type(schema: Schema, value: Any, coerce_arrays: bool) -> None:
             raise _Fail([*collected, "must match a schema in anyOf"])
     if "oneOf" in schema:
         collected = []
-        passing = 0
+        passing: list[Any] = []
         for branch in schema["oneOf"]:
             try:
-                _check(branch, value, coerce_arrays)
-                passing += 1
+                passing.append(_check(branch, value, coerce_arrays))
             except _Fail as failure:
                 collected.extend(failure.messages)
-        if passing != 1:
+        if len(passing) != 1:
             raise _Fail([*collected, "must match exactly one schema in oneOf"])
+        value = passing[0]
+    return value
 
 
 def _check_string(schema: Schema, value: str) -> None:
@@ -210,7 +218,16 @@ def _check_array(schema: Schema, value: list[Any], coerce_arrays: bool) -> list[
     return value
 
 
+def _check_number(schema: Schema, value: float | int) -> None:
+    if "maximum" in schema and value > schema["maximum"]:
+        raise _Fail([f"must be <= {schema['maximum']}"])
+    if "minimum" in schema and value < schema["minimum"]:
+        raise _Fail([f"must be >= {schema['minimum']}"])
+
+
 def _check_object(schema: Schema, value: dict[str, Any], coerce_arrays: bool) -> dict[str, Any]:
+    if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+        raise _Fail([f"must NOT have more than {schema['maxProperties']} properties"])
     for name in schema.get("required", ()):
         if name not in value:
             raise _Fail([f"must have required property '{name}'"])

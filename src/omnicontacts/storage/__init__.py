@@ -16,4 +16,11 @@ async def open_storage(settings: Settings) -> Storage:
     return await SqliteStorage.open(settings.database_url)
 
 
-__all__ = ["Connection", "Row", "Storage", "open_storage"]
+def is_transient(error: BaseException) -> bool:
+    """A deadlock or serialization failure, after which the same transaction may simply be run again."""
+    from omnicontacts.storage.postgres import is_transient as postgres_transient
+
+    return postgres_transient(error)
+
+
+__all__ = ["Connection", "Row", "Storage", "is_transient", "open_storage"]

@@ -27,8 +27,25 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows at once (PostgreSQL's COPY; one multi-row insert on SQLite)."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """Make the statements inside one transaction: committed on exit, rolled back on error."""
+        ...
+
+    @property
+    def commits(self) -> int:
+        """How many transactions this connection has committed; the request layer retries a
+        request whose transaction was rolled back only when nothing of it was committed."""
+        ...
+
+    def released(self) -> AbstractAsyncContextManager[None]:
+        """Let other requests use the database while this one does slow work that needs no
+        database (password hashing). Never inside a transaction. On SQLite this gives up the
+        process's one connection until the block ends; on PostgreSQL the pooled connection
+        stays with the request, since others have their own."""
         ...
 
 

@@ -14,9 +14,56 @@ class PgConnection:
     dialect: Dialect = "postgresql"
 
     def __init__(
-        self, raw: "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+        self,
+        raw: "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]",
+        pool: asyncpg.Pool | None = None,
+        turns: asyncio.Semaphore | None = None,
     ) -> None:
         self._raw = raw
+        self._pool = pool
+        self._turns = turns
+        self._held = True
+        self._commits = 0
+
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        # The pooled connection goes back to the pool meanwhile: slow work of many requests
+        # (a flood of logins) must not take every connection from the others.
+        if self._raw.is_in_transaction():
+            raise RuntimeError("released() inside a transaction")
+        if self._pool is None:
+            yield
+            return
+        await self._give_back()
+        try:
+            yield
+        finally:
+            await self._take_turn()
+            self._raw = await self._pool.acquire()
+            self._held = True
+
+    async def _take_turn(self) -> None:
+        if self._turns is not None:
+            await self._turns.acquire()
+
+    async def _give_back(self) -> None:
+        # Connection first, then the turn: whoever the turn goes to finds a connection free.
+        assert self._pool is not None
+        self._held = False
+        try:
+            await self._pool.release(self._raw)  # type: ignore[arg-type]
+        finally:
+            if self._turns is not None:
+                self._turns.release()
+
+    async def close(self) -> None:
+        """Hand the connection back to its pool (the storage's `connection()` does this)."""
+        if self._pool is not None and self._held:
+            await self._give_back()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return cast(list[Row], await self._raw.fetch(sql, *args))
@@ -36,6 +83,10 @@ class PgConnection:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._raw.copy_records_to_table(table, records=rows, columns=list(columns))
+
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, through a server-side cursor (which needs a
         transaction: a savepoint when one is open), never all in memory at once."""
@@ -53,6 +104,7 @@ class PgConnection:
     async def transaction(self) -> AsyncIterator[None]:
         async with self._raw.transaction():
             yield
+        self._commits += 1
 
 
 async def _keep_session(raw: "asyncpg.Connection[asyncpg.Record]") -> None:
@@ -91,8 +143,17 @@ class PostgresStorage:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        async with self._turns, self._pool.acquire() as raw:
-            yield PgConnection(raw)
+        await self._turns.acquire()
+        try:
+            raw = await self._pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
+        conn = PgConnection(raw, self._pool, self._turns)
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -101,3 +162,9 @@ class PostgresStorage:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """A deadlock or a serialization failure: PostgreSQL rolled the transaction back and the
+    same work, tried again, will most likely go through."""
+    return isinstance(error, asyncpg.exceptions.TransactionRollbackError)

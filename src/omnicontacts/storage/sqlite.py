@@ -120,6 +120,21 @@ class SqliteConnection:
     def __init__(self, storage: "SqliteStorage") -> None:
         self._storage = storage
         self._writing = False
+        self._in_transaction = False
+        self._commits = 0
+
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    @asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        """Give the writer up while slow work that needs no database runs (password hashing);
+        the next write of this request takes it again."""
+        if self._in_transaction:
+            raise RuntimeError("released() inside a transaction")
+        self.release()
+        yield
 
     async def _on_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
         storage = self._storage
@@ -160,6 +175,12 @@ class SqliteConnection:
         text = to_sqlite_sql(sql)
         await self._on_writer(lambda raw: raw.executemany(text, rows))
 
+    async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # `table` and `columns` are our own names, never input.
+        marks = ", ".join("?" for _ in columns)
+        text = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        await self._on_writer(lambda raw: raw.executemany(text, rows))
+
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, from one reader (or the writer, when this
         request holds it), never all in memory at once."""
@@ -186,12 +207,16 @@ class SqliteConnection:
         # IMMEDIATE takes the write lock up front: two read-modify-write transactions
         # can never both read the old row and lose one another's change.
         await self._on_writer(lambda raw: raw.execute("BEGIN IMMEDIATE"))
+        self._in_transaction = True
         try:
             yield
         except BaseException:
             await asyncio.shield(self._on_writer(lambda raw: raw.execute("ROLLBACK")))
             raise
+        finally:
+            self._in_transaction = False
         await self._on_writer(lambda raw: raw.execute("COMMIT"))
+        self._commits += 1
 
 
 class SqliteStorage:

@@ -19,7 +19,7 @@ Revises: 0006
 from alembic import op
 
 revision = "0014"
-down_revision = "0006"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -23,13 +23,13 @@ the table locked against writes meanwhile; operators with a big table may create
 hand first with CONCURRENTLY (docs/operations.md): `CREATE INDEX IF NOT EXISTS` then finds them.
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0012
 """
 
 from alembic import op
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

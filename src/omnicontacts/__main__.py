@@ -1,0 +1,5 @@
+"""`python -m omnicontacts`: the same command as `omnicontacts`."""
+
+from omnicontacts.cli import main
+
+main()

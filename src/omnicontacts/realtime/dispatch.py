@@ -1,0 +1,170 @@
+"""From a committed change to stream events: read the rows the change names, and emit what
+Rocket.Chat's clients expect on each stream. Rows are read only when someone here listens."""
+
+from typing import Any
+
+from omnicontacts.accounts import repository as accounts_repository
+from omnicontacts.livechat import repository as livechat_repository
+from omnicontacts.realtime import streams
+from omnicontacts.realtime.ejson import to_ejson
+from omnicontacts.realtime.hub import Hub
+from omnicontacts.restapi.routing import AppState
+from omnicontacts.storage import Connection
+
+AGENT_FIELDS = ("_id", "username", "name", "status", "phone", "customFields", "livechat")
+
+
+def agent_data(user: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """What the widget learns of the agent serving it (Rocket.Chat's getAgentInfo projection;
+    emails only with `Livechat_show_agent_email`)."""
+    data = {key: user[key] for key in AGENT_FIELDS if key in user}
+    if settings.get("Livechat_show_agent_email", True) and user.get("emails"):
+        data["emails"] = user["emails"]
+    return data
+
+
+class Dispatcher:
+    def __init__(self, state: AppState, hub: Hub) -> None:
+        self.state = state
+        self.hub = hub
+
+    async def deliver(self, payloads: list[dict[str, Any]]) -> None:
+        """Events in commit order. The messages of a burst are read in one query first: one
+        round trip per message would cap a worker at a few hundred messages a second."""
+        wanted = [
+            payload["i"]["_id"]
+            for payload in payloads
+            if payload.get("c") == "message" and self._wants_message(payload["i"].get("rid", ""))
+        ]
+        messages: dict[str, dict[str, Any]] = {}
+        if wanted:
+            async with self.state.storage.connection() as conn:
+                messages = await livechat_repository.find_messages(conn, list(dict.fromkeys(wanted)))
+        for payload in payloads:
+            if "s" in payload:
+                self.hub.emit(payload["s"], payload["e"], payload["a"], origin=payload.get("o"))
+            elif payload.get("c") == "message":
+                await self._on_message(payload.get("i") or {}, messages)
+            else:
+                handler = getattr(self, f"_on_{payload.get('c')}", None)
+                if handler is not None:
+                    await handler(payload.get("i") or {})
+
+    def _wants_message(self, rid: str) -> bool:
+        return (
+            self.hub.has(streams.ROOM_MESSAGES, rid)
+            or self.hub.has(streams.ROOM_MESSAGES, streams.MY_MESSAGES)
+            or self.hub.has(streams.NOTIFY_ROOM, f"{rid}/deleteMessage")
+        )
+
+    async def _on_message(self, ids: dict[str, str], messages: dict[str, dict[str, Any]]) -> None:
+        rid, message_id = ids.get("rid", ""), ids.get("_id", "")
+        if not self._wants_message(rid):
+            return
+        message = messages.get(message_id)
+        if message is None:
+            self.hub.emit(streams.NOTIFY_ROOM, f"{rid}/deleteMessage", [{"_id": message_id}])
+            return
+        if message.get("rid") != rid:
+            return
+        wire = [to_ejson(message)]
+        self.hub.emit(streams.ROOM_MESSAGES, rid, wire)
+        if self.hub.has(streams.ROOM_MESSAGES, streams.MY_MESSAGES):
+            async with self.state.storage.connection() as conn:
+                members = await self._members(conn, rid)
+            self.hub.emit_to_users(streams.ROOM_MESSAGES, rid, wire, members, listening_on=streams.MY_MESSAGES)
+
+    @staticmethod
+    async def _members(conn: Connection, rid: str) -> set[str]:
+        """Users subscribed to the room, and its agent."""
+        users = {
+            (member.get("u") or {}).get("_id") or ""
+            for member in await livechat_repository.room_subscriptions(conn, rid)
+        }
+        room = await livechat_repository.find_room(conn, rid)
+        served = ((room or {}).get("servedBy") or {}).get("_id")
+        if served:
+            users.add(served)
+        users.discard("")
+        return users
+
+    async def _on_room(self, ids: dict[str, str]) -> None:
+        rid = ids.get("rid", "")
+        follows_room = self.hub.has(streams.LIVECHAT_ROOM, rid)
+        listened = self.hub.listening(streams.NOTIFY_USER)
+        user_events = {event for event in listened if event.endswith("/rooms-changed")} if listened else set()
+        if not follows_room and not user_events:
+            return
+        async with self.state.storage.connection() as conn:
+            room = await livechat_repository.find_room(conn, rid)
+            if room is None:
+                return
+            served = (room.get("servedBy") or {}).get("_id")
+            agent = None
+            if follows_room and served and self.hub.served_by.get(rid) != served:
+                agent = await accounts_repository.find_user_doc(conn, served)
+            members = await livechat_repository.room_subscriptions(conn, rid) if user_events else []
+        if follows_room:
+            previous = self.hub.served_by.get(rid)
+            self.hub.served_by[rid] = served
+            if previous != served and (agent is not None or served is None):
+                # A room back in the queue has no agent: the widget hears `data: null`.
+                data = None if agent is None else to_ejson(agent_data(agent, self.state.config.settings))
+                self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "agentData", "data": data}])
+                if agent is not None:
+                    self.hub.agent_status[str(served)] = agent.get("status")
+        if user_events:
+            users = {(member.get("u") or {}).get("_id") for member in members}
+            if served:
+                users.add(served)
+            wire = to_ejson(room)
+            for user_id in users:
+                event = f"{user_id}/rooms-changed"
+                if event in user_events:
+                    self.hub.emit(streams.NOTIFY_USER, event, ["updated", wire])
+
+    async def _on_inquiry(self, ids: dict[str, str]) -> None:
+        inquiry_id, rid = ids.get("_id", ""), ids.get("rid", "")
+        queue = self.hub.has(streams.INQUIRY_QUEUE, "public")
+        room = self.hub.has(streams.LIVECHAT_ROOM, rid)
+        if not queue and not room:
+            return
+        async with self.state.storage.connection() as conn:
+            inquiry = await livechat_repository.find_inquiry(conn, inquiry_id) if inquiry_id else None
+            if inquiry is None and rid:
+                inquiry = await livechat_repository.find_inquiry_by_room(conn, rid)
+        if inquiry is None:
+            self.hub.emit(streams.INQUIRY_QUEUE, "public", [{"_id": inquiry_id, "rid": rid, "type": "removed"}])
+            return
+        wire = to_ejson(inquiry)
+        if queue:
+            self.hub.emit(streams.INQUIRY_QUEUE, "public", [{**wire, "type": "changed"}])
+        if room and inquiry.get("status") == "queued":
+            self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "queueData", "data": wire}])
+
+    async def _on_subscription(self, ids: dict[str, str]) -> None:
+        rid, user_id = ids.get("rid", ""), ids.get("u", "")
+        event = f"{user_id}/subscriptions-changed"
+        if not self.hub.has(streams.NOTIFY_USER, event):
+            return
+        async with self.state.storage.connection() as conn:
+            subscription = await livechat_repository.find_subscription(conn, rid, user_id)
+        if subscription is None:
+            self.hub.emit(streams.NOTIFY_USER, event, ["removed", {"rid": rid, "u": {"_id": user_id}}])
+        else:
+            self.hub.emit(streams.NOTIFY_USER, event, ["updated", to_ejson(subscription)])
+
+    async def _on_user(self, ids: dict[str, str]) -> None:
+        """An agent's status: rooms they serve that somebody here follows hear `agentStatus`."""
+        user_id = ids.get("_id", "")
+        rooms = [rid for rid, served in self.hub.served_by.items() if served == user_id]
+        if not rooms:
+            return
+        async with self.state.storage.connection() as conn:
+            user = await accounts_repository.find_user_doc(conn, user_id)
+        status = (user or {}).get("status", "offline")
+        if self.hub.agent_status.get(user_id) == status:
+            return
+        self.hub.agent_status[user_id] = status
+        for rid in rooms:
+            self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "agentStatus", "status": status}])
