@@ -156,6 +156,9 @@ def order_by(
         terms.append(f"{column} {last_direction}{nulls}")
     if not terms:
         return f"ORDER BY {default}"
+    if any(term.startswith("id ") for term in terms):
+        # Already unique; a second `id` would make SQLite sort what its index already orders.
+        return f"ORDER BY {', '.join(terms)}"
     return f"ORDER BY {', '.join(terms)}, id {last_direction}"
 
 
