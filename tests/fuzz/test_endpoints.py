@@ -74,9 +74,17 @@ def _send(client: httpx.Client, drawn: Drawn) -> httpx.Response:
     )
 
 
+# A successful export is a file (CSV or JSON Lines), the one answer that is not a JSON document.
+DOWNLOAD_TYPES = ("text/csv", "application/x-ndjson")
+
+
+def _download(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.headers.get("content-type", "").startswith(DOWNLOAD_TYPES)
+
+
 def _check(response: httpx.Response, drawn: Drawn) -> None:
     assert response.status_code < 500, f"{response.status_code} {response.text[:300]} for {drawn.describe()}"
-    if response.status_code not in (204, 304):
+    if response.status_code not in (204, 304) and not _download(response):
         try:
             response.json()
         except ValueError:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
 from omnicontacts.portability import access, exporter, importer, repository
@@ -99,7 +100,10 @@ async def _import(settings: Settings, path: Path, job_id: str, fmt: str) -> None
 async def import_upload(ctx: RequestContext) -> dict[str, Any]:
     if "multipart/form-data" not in ctx.request.headers.get("content-type", ""):
         raise Failure("The 'file' param is required")  # any other body was read as parameters
-    form = await ctx.request.form()
+    try:
+        form = await ctx.request.form()
+    except HTTPException as error:  # Starlette's answer to a body that is not multipart at all
+        raise Failure("The 'file' param is required") from error
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Failure("The 'file' param is required")
