@@ -62,6 +62,28 @@ def test_search_without_term_lists_everyone_newest_first_and_pages(api: Api) -> 
     assert page["count"] == 1
 
 
+def test_search_sorted_by_last_chat(api: Api) -> None:
+    past = register_visitor(api, name="Sorted Past")
+    open_room(api, past["token"])
+    present = register_visitor(api, name="Sorted Present")
+    open_room(api, present["token"])
+    never = register_visitor(api, name="Sorted Never")
+
+    def order(sort: str, term: str = "sorted") -> list[str]:
+        response = api.get("livechat/visitors.search", params={"term": term, "sort": sort})
+        assert response.status_code == 200, response.text
+        return [item["name"] for item in response.json()["visitors"]]
+
+    # As MongoDB orders a missing field: first ascending, last descending.
+    assert order('{"lastChat.ts":1}') == ["Sorted Never", "Sorted Past", "Sorted Present"]
+    assert order('{"lastChat.ts":-1}') == ["Sorted Present", "Sorted Past", "Sorted Never"]
+    assert order('{"lastChat.ts":-1}', term="") == ["Sorted Present", "Sorted Past", "Sorted Never"]
+
+    # A new conversation makes it the visitor's last chat.
+    open_room(api, never["token"])
+    assert order('{"lastChat.ts":-1}') == ["Sorted Never", "Sorted Present", "Sorted Past"]
+
+
 def test_search_errors_and_evil_terms(api: Api) -> None:
     missing = api.get("livechat/visitors.search")
     assert missing.status_code == 400

@@ -28,6 +28,12 @@ def _visitor(index: int) -> dict[str, Any]:
         "token": f"token-{index}",
         "ts": f"2024-01-01T00:{index // 60 % 60:02d}:{index % 60:02d}.000Z",
         "visitorEmails": [{"address": f"{letters(index)}@x.io"}],
+        # A third never chatted.
+        **(
+            {}
+            if index % 3 == 0
+            else {"lastChat": {"_id": f"room-{index}", "ts": f"2024-02-01T00:00:{index % 60:02d}.{index:03d}Z"}}
+        ),
         "phone": [{"phoneNumber": f"+1555{index:05d}"}],
         "_updatedAt": "2024-01-01T00:00:00.000Z",
     }
@@ -83,8 +89,8 @@ async def _plans(settings: Settings, query: Query) -> str:
         await storage.close()
 
 
-def _search(term: str) -> Query:
-    return lambda conn: repository.search_page(conn, term=term, sort=None, offset=0, count=25)
+def _search(term: str, sort: dict[str, int] | None = None) -> Query:
+    return lambda conn: repository.search_page(conn, term=term, sort=sort, offset=0, count=25)
 
 
 def _total(term: str) -> Query:
@@ -97,6 +103,9 @@ QUERIES: dict[str, Query] = {
     "email": _search(f"{letters(42)}@x.io"),
     "total": _total(letters(42)[1:6]),
     "no term": _search(""),
+    "last chat first": _search("", {"lastChat.ts": 1}),
+    "last chat newest": _search("", {"lastChat.ts": -1}),
+    "name substring by last chat": _search(letters(42)[1:6], {"lastChat.ts": -1}),
     "autocomplete": lambda conn: repository.name_prefix_page(conn, prefix=letters(7)[:3], exceptions=["a"], limit=10),
     "chat history": lambda conn: repository.rooms_of_visitor_page(conn, "visitor-00042", sort=None, offset=0, count=25),
     "chat history total": lambda conn: repository.rooms_of_visitor_total(conn, "visitor-00042"),
@@ -121,6 +130,10 @@ def test_directory_queries_are_served_by_an_index(filled: Settings, name: str) -
     assert "Seq Scan" not in plan, plan
     if name in ("name substring", "total"):
         assert ("visitors_fts" in plan) or ("visitors_search_trgm" in plan), plan
+    if name.startswith("last chat"):
+        # Read in the index's order: no sort step at all.
+        assert "visitors_last_chat" in plan, plan
+        assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
     if name == "autocomplete":
         assert "visitors_search_prefix" in plan, plan
     if name.startswith("chat") or name == "search chats":

@@ -3,7 +3,8 @@
 Every statement starts from an index: the visitors' email and phone tables for exact addresses
 and numbers, the trigram index on `visitors.search_text` for substrings of names and usernames
 (pg_trgm on PostgreSQL, FTS5 on SQLite), its b-tree for name prefixes, `visitors (ts, id)` for
-the plain listing, and `rooms (visitor_id, ts, id)` for a visitor's conversations.
+the plain listing, `visitors (last_chat_ts, id)` for the listing by last conversation, and
+`rooms (visitor_id, ts, id)` for a visitor's conversations.
 """
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from omnicontacts.livechat.repository import TRIGRAM_MIN, VISITOR_SEARCH_SEPARAT
 from omnicontacts.restapi.query import like_pattern, limit_offset, order_by
 from omnicontacts.storage import Connection
 
-VISITOR_SORT_COLUMNS = {"ts": "ts", "_id": "id", "username": "username"}
-VISITOR_SORT_NULLABLE = frozenset({"ts", "username"})
+VISITOR_SORT_COLUMNS = {"ts": "ts", "_id": "id", "username": "username", "lastChat.ts": "last_chat_ts"}
+VISITOR_SORT_NULLABLE = frozenset({"ts", "username", "last_chat_ts"})
 ROOM_SORT_COLUMNS = {"ts": "ts", "_id": "id", "closedAt": "closed_at"}
 ROOM_SORT_NULLABLE = frozenset({"closed_at"})
 # Above every character a name can hold: the upper end of a prefix's key range (byte order).

@@ -38,6 +38,13 @@ def visitor_search_text(doc: dict[str, Any]) -> str:
     )
 
 
+def visitor_last_chat_ts(doc: dict[str, Any]) -> str | None:
+    """When the visitor's newest room opened (`lastChat.ts`): the directory's "last chat" order."""
+    last_chat = doc.get("lastChat")
+    ts = last_chat.get("ts") if isinstance(last_chat, dict) else None
+    return ts if isinstance(ts, str) else None
+
+
 def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
     ts = doc.get("ts")
     return (
@@ -49,6 +56,7 @@ def _visitor_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         jsonutil.dumps_str(doc),
         visitor_search_text(doc),
         ts if isinstance(ts, str) else None,
+        visitor_last_chat_ts(doc),
     )
 
 
@@ -70,8 +78,8 @@ async def _write_visitor_index_rows(conn: Connection, doc: dict[str, Any]) -> No
 
 async def insert_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts, last_chat_ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         *_visitor_columns(doc),
     )
     await _write_visitor_index_rows(conn, doc)
@@ -82,8 +90,8 @@ async def insert_visitor_if_new(conn: Connection, doc: dict[str, Any]) -> bool:
     it was inserted. A concurrent insert of the same token waits for the other transaction and
     then does nothing, so racing first registrations never end in a unique-key error."""
     inserted = await conn.execute(
-        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        "INSERT INTO visitors (id, token, username, disabled, updated_at, doc, search_text, ts, last_chat_ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         *_visitor_columns(doc),
     )
     if inserted:
@@ -98,7 +106,7 @@ async def token_taken(conn: Connection, token: str) -> bool:
 async def save_visitor(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE visitors SET token = $2, username = $3, disabled = $4, updated_at = $5, doc = $6, search_text = $7, "
-        "ts = $8 WHERE id = $1",
+        "ts = $8, last_chat_ts = $9 WHERE id = $1",
         *_visitor_columns(doc),
     )
     for table in ("visitor_emails", "visitor_phones"):
