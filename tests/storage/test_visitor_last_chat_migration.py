@@ -4,6 +4,7 @@ directory's "last chat" order holds for them too; the downgrade takes the column
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -27,7 +28,11 @@ async def _insert_old_visitors(settings: Settings) -> None:
     try:
         async with storage.transaction() as conn:
             for visitor_id, last_chat in OLD_VISITORS:
-                doc = {"_id": visitor_id, "username": f"guest-{visitor_id}", "token": f"tok-{visitor_id}"}
+                doc: dict[str, Any] = {
+                    "_id": visitor_id,
+                    "username": f"guest-{visitor_id}",
+                    "token": f"tok-{visitor_id}",
+                }
                 if last_chat is not None:
                     doc["lastChat"] = {"_id": f"room-{visitor_id}", "ts": last_chat}
                 await conn.execute(
