@@ -15,6 +15,7 @@ from omnicontacts.storage import Connection
 #   "inquiry": _id, rid (queued, taken, returned)     "subscription": rid, u (the user's id)
 #   "visitor": token                                  "import": _id (progress of a bulk import)
 #   "user": _id (a user's document changed: status, roles)
+#   "agent": rid, agent (the room's serving agent changed; "" when it went back to the queue)
 Publisher = Callable[[Connection, str, Mapping[str, str]], Awaitable[None]]
 
 

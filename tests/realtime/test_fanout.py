@@ -81,7 +81,8 @@ def another_server(server: RunningServer, workers: int = 1) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous, as for the browser test's second process: a cold start on a loaded machine.
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode() if process.stderr else "server exited")
@@ -147,3 +148,35 @@ def test_every_worker_of_a_process_delivers(api: Api, server: RunningServer, wor
         for client in clients:
             assert message_args(client, rid, msg="to every worker")["_id"] == stored["_id"]
             client.close()
+
+
+def test_a_take_on_another_process_reaches_a_widget_here(api: Api, server: RunningServer) -> None:
+    """The widget on this process, the agent on another (over one SQLite file too): the take is
+    told as `agentData`, then the agent's answer, even when the widget renews its subscription
+    between the take's commit and this process hearing of it (Rocket.Chat's widget drops and
+    renews all its subscriptions whenever its socket reconnects)."""
+    set_setting(api, "Livechat_Routing_Method", "Manual_Selection")
+    user, agent = create_agent(api)
+    visitor = register_visitor(api)
+    token = visitor["token"]
+    rid = open_room(api, token)["_id"]
+    credentials = {"token": token, "visitorToken": token}
+    with another_server(server) as other_url:
+        agent_there = Api(other_url, dict(agent.client.headers))
+        client = widget(api.base_url, token)
+        client.subscribed("stream-room-messages", rid, credentials)
+        follows = client.subscribed("stream-livechat-room", rid, credentials)
+        take(api, agent_there, rid)
+        # Renewed at once, in one go: well before the other process's notice reaches this one.
+        client.send({"msg": "unsub", "id": follows})
+        client.send(
+            {"msg": "sub", "id": "renewed", "name": "stream-livechat-room", "params": [rid, {"args": [credentials]}]}
+        )
+        agent_data = client.event("stream-livechat-room", rid, where=lambda args: args[0]["type"] == "agentData")
+        assert agent_data == [{"type": "agentData", "data": agent_data[0]["data"]}]
+        assert agent_data[0]["data"]["_id"] == user["_id"]
+        assert agent_data[0]["data"]["name"] == user["name"]
+
+        agent_there.post("chat.sendMessage", {"message": {"rid": rid, "msg": "answered from the other process"}})
+        assert message_args(client, rid, msg="answered from the other process")["u"]["_id"] == user["_id"]
+        client.close()

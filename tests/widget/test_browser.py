@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import FrameLocator, Page, sync_playwright
 
 from tests.livechat.steps import create_agent, set_setting
-from tests.support import Api, RunningServer, backends, run_server
+from tests.support import Api, RunningServer
 from tests.widget.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, second_process, serve_host_page
 from tests.widget.mailbox import free_port
 
@@ -39,16 +39,6 @@ def _fresh_page() -> Iterator[Page]:
 def page(api: Api) -> Iterator[Page]:
     """A fresh Chromium per test, started after the database was reset: Playwright's sync API
     keeps an event loop running in this thread for as long as it lives."""
-    yield from _fresh_page()
-
-
-@pytest.fixture(params=[backend for backend in backends() if backend == "postgresql"])
-def pg_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningServer]:
-    yield from run_server(request.param, tmp_path)
-
-
-@pytest.fixture
-def pg_page(pg_server: RunningServer) -> Iterator[Page]:
     yield from _fresh_page()
 
 
@@ -153,13 +143,10 @@ def test_widget_conversation(api: Api, server: RunningServer, page: Page) -> Non
         _converse(page, host_url, agent, agent_user, Shots(page, f"one-process-{server.name}"))
 
 
-def test_widget_on_one_process_agent_on_another(pg_server: RunningServer, pg_page: Page, tmp_path: Path) -> None:
-    # Two server processes over one PostgreSQL, as the realtime issue asks. (Over one SQLite file
-    # the agent's take does not reach the other process's widget since the last merges: open.)
-    server = pg_server
-    api = Api(server.base_url, server.admin_headers)
+def test_widget_on_one_process_agent_on_another(api: Api, server: RunningServer, page: Page, tmp_path: Path) -> None:
+    # Over PostgreSQL and over one SQLite file alike.
     agent_user, agent_here = _setup_agent(api)
     for other_url in second_process(server, free_port(), tmp_path / "second-process.log"):
         agent_there = Api(other_url, dict(agent_here.client.headers))
         for host_url in serve_host_page(server.base_url):
-            _converse(pg_page, host_url, agent_there, agent_user, Shots(pg_page, f"two-processes-{server.name}"))
+            _converse(page, host_url, agent_there, agent_user, Shots(page, f"two-processes-{server.name}"))

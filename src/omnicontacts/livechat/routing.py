@@ -10,7 +10,7 @@ are active, have `statusLivechat: available` and a presence other than `offline`
 from collections.abc import Mapping
 from typing import Any
 
-from omnicontacts import ids
+from omnicontacts import changes, ids
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.livechat import repository
 from omnicontacts.livechat.messages import add_system_message
@@ -117,6 +117,10 @@ async def assign(conn: Connection, inquiry: dict[str, Any], room: dict[str, Any]
     await add_system_message(conn, room, "uj", agent.get("username") or "", agent)
     room["_updatedAt"] = ts
     await repository.save_room(conn, room)
+    # Said in so many words (as Rocket.Chat broadcasts `agentData` on delegation), not inferred by
+    # each worker from the room's row: a worker that compares the row with what it last saw
+    # misses the change whenever a client (re)subscribes between the commit and the delivery.
+    await changes.publish(conn, "agent", rid=room["_id"], agent=agent["_id"])
 
     agent["lastRoutingTime"] = ts
     await accounts_repository.update_user(conn, agent["_id"], agent)
@@ -211,6 +215,7 @@ async def return_to_queue(conn: Connection, room_id: str, user: Mapping[str, Any
     )
     room["_updatedAt"] = ts
     await repository.save_room(conn, room)
+    await changes.publish(conn, "agent", rid=room_id, agent="")
     inquiry["status"] = "queued"
     inquiry["queuedAt"] = ts
     inquiry.pop("takenAt", None)

@@ -90,38 +90,41 @@ class Dispatcher:
 
     async def _on_room(self, ids: dict[str, str]) -> None:
         rid = ids.get("rid", "")
-        follows_room = self.hub.has(streams.LIVECHAT_ROOM, rid)
         listened = self.hub.listening(streams.NOTIFY_USER)
         user_events = {event for event in listened if event.endswith("/rooms-changed")} if listened else set()
-        if not follows_room and not user_events:
+        if not user_events:
             return
         async with self.state.storage.connection() as conn:
             room = await livechat_repository.find_room(conn, rid)
             if room is None:
                 return
-            served = (room.get("servedBy") or {}).get("_id")
-            agent = None
-            if follows_room and served and self.hub.served_by.get(rid) != served:
-                agent = await accounts_repository.find_user_doc(conn, served)
-            members = await livechat_repository.room_subscriptions(conn, rid) if user_events else []
-        if follows_room:
-            previous = self.hub.served_by.get(rid)
-            self.hub.served_by[rid] = served
-            if previous != served and (agent is not None or served is None):
-                # A room back in the queue has no agent: the widget hears `data: null`.
-                data = None if agent is None else to_ejson(agent_data(agent, self.state.config.settings))
-                self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "agentData", "data": data}])
-                if agent is not None:
-                    self.hub.agent_status[str(served)] = agent.get("status")
-        if user_events:
-            users = {(member.get("u") or {}).get("_id") for member in members}
-            if served:
-                users.add(served)
-            wire = to_ejson(room)
-            for user_id in users:
-                event = f"{user_id}/rooms-changed"
-                if event in user_events:
-                    self.hub.emit(streams.NOTIFY_USER, event, ["updated", wire])
+            members = await livechat_repository.room_subscriptions(conn, rid)
+        served = (room.get("servedBy") or {}).get("_id")
+        users = {(member.get("u") or {}).get("_id") for member in members}
+        if served:
+            users.add(served)
+        wire = to_ejson(room)
+        for user_id in users:
+            event = f"{user_id}/rooms-changed"
+            if event in user_events:
+                self.hub.emit(streams.NOTIFY_USER, event, ["updated", wire])
+
+    async def _on_agent(self, ids: dict[str, str]) -> None:
+        """A room got an agent (or went back to the queue: `data: null`). Every change is told,
+        whatever this worker remembered of the room."""
+        rid, agent_id = ids.get("rid", ""), ids.get("agent") or None
+        if not self.hub.has(streams.LIVECHAT_ROOM, rid):
+            return
+        self.hub.served_by[rid] = agent_id
+        data = None
+        if agent_id is not None:
+            async with self.state.storage.connection() as conn:
+                agent = await accounts_repository.find_user_doc(conn, agent_id)
+            if agent is None:
+                return
+            data = to_ejson(agent_data(agent, self.state.config.settings))
+            self.hub.agent_status[agent_id] = agent.get("status")
+        self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "agentData", "data": data}])
 
     async def _on_inquiry(self, ids: dict[str, str]) -> None:
         inquiry_id, rid = ids.get("_id", ""), ids.get("rid", "")

@@ -6,8 +6,8 @@ the writer's own transaction, so a rolled-back write is never announced:
 - PostgreSQL: `pg_notify` on a channel named after the schema. PostgreSQL delivers it at commit,
   in commit order, to one listening connection per worker (outside the pool).
 - SQLite: a row in `realtime_events`. Each worker reads rows past the last it saw: at once when
-  the write was its own (after the writer has released the connection, hence after commit), and
-  every `POLL_SECONDS` for writes of other processes.
+  the write was its own (woken when the writer's transaction commits), and every `POLL_SECONDS`
+  for writes of other processes.
 
 Payloads carry ids only (`{"c": topic, "i": ids}`); the receiving worker reads the rows. Events
 that are not writes (typing) travel the same way with their arguments (`{"s", "e", "a", "o"}`).
@@ -58,7 +58,13 @@ async def _record(conn: Connection, payload: bytes) -> None:
     await conn.execute(
         "INSERT INTO realtime_events (created_at, payload) VALUES ($1, $2)", time.time(), payload.decode()
     )
-    _wake_sqlite_readers()
+    # The readers of this process look at once, but only once the row is committed: woken
+    # earlier, they would find nothing and wait for the next poll.
+    after_commit = getattr(conn, "after_commit", None)
+    if after_commit is not None:
+        after_commit(_wake_sqlite_readers)
+    else:
+        _wake_sqlite_readers()
 
 
 async def record_change(conn: Connection, topic: str, ids: Mapping[str, str]) -> None:

@@ -85,7 +85,7 @@ class Hub:
         # listeners" are both dict lookups, whatever the number of connections.
         self._listeners: dict[str, dict[str, set[Subscription]]] = {}
         # rid -> the agent id serving it, for rooms a client follows on stream-livechat-room:
-        # lets this worker tell when a room got a (new) agent without asking the writer.
+        # which followed rooms hear `agentStatus` when a user's status changes.
         self.served_by: dict[str, str | None] = {}
         self.agent_status: dict[str, str | None] = {}
 

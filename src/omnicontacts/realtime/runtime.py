@@ -62,8 +62,8 @@ class Realtime:
         await self.fanout.broadcast(conn, stream, event, args, origin)
 
     async def note_followed_room(self, conn: Connection, rid: str) -> None:
-        """Remember who serves a room a client starts following, so a later change of agent
-        is told as `agentData` exactly once."""
+        """Remember who serves a room a client starts following, so that agent's status
+        changes reach it as `agentStatus` (changes of agent come as their own event)."""
         if rid in self.hub.served_by:
             return
         room = await livechat_repository.find_room(conn, rid)

@@ -125,6 +125,7 @@ class SqliteConnection:
         self._writing = False
         self._in_transaction = False
         self._commits = 0
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def commits(self) -> int:
@@ -151,6 +152,15 @@ class SqliteConnection:
         if readers is None or self._writing or not is_read(sql):
             return await self._on_writer(work)
         return await readers.run(work)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once what was just written is committed: at once outside a
+        transaction (the statement committed itself), after COMMIT inside one, never when it
+        rolls back. Readers in other threads or processes can see the rows from then on."""
+        if self._in_transaction:
+            self._after_commit.append(callback)
+        else:
+            callback()
 
     def release(self) -> None:
         if self._writing:
@@ -214,12 +224,20 @@ class SqliteConnection:
         try:
             yield
         except BaseException:
+            self._after_commit.clear()
             await asyncio.shield(self._on_writer(lambda raw: raw.execute("ROLLBACK")))
             raise
         finally:
             self._in_transaction = False
-        await self._on_writer(lambda raw: raw.execute("COMMIT"))
+        try:
+            await self._on_writer(lambda raw: raw.execute("COMMIT"))
+        except BaseException:
+            self._after_commit.clear()
+            raise
         self._commits += 1
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
 
 class SqliteStorage:
