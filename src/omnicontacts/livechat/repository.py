@@ -464,8 +464,7 @@ async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str)
         rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
     if rows:
         await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
-    for room in rooms:
-        await changes.publish(conn, "room", rid=room["_id"])
+    await changes.publish_many(conn, "room", [{"rid": room["_id"]} for room in rooms])
 
 
 async def find_open_room_by_association(
@@ -499,8 +498,7 @@ async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[s
         )
         rows = list(await conn.fetch(sql, *visitor_ids))
         await _set_doc_keys(conn, "subscriptions", rows, {"name": name, "fname": name})
-        for row in rows:
-            await changes.publish(conn, "subscription", rid=row["rid"], u=row["user_id"])
+        await changes.publish_many(conn, "subscription", [{"rid": row["rid"], "u": row["user_id"]} for row in rows])
 
 
 async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
@@ -508,8 +506,7 @@ async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str],
         sql = f"SELECT id, rid, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
         rows = list(await conn.fetch(sql, *visitor_ids))
         await _set_doc_keys(conn, "inquiries", rows, {"name": name})
-        for row in rows:
-            await changes.publish(conn, "inquiry", _id=row["id"], rid=row["rid"])
+        await changes.publish_many(conn, "inquiry", [{"_id": row["id"], "rid": row["rid"]} for row in rows])
 
 
 # --- livechat/rooms: the room listing ------------------------------------------------------------
