@@ -4,8 +4,9 @@
 
 A bare ASGI callable on the same server stack as the project (uvicorn, uvloop, httptools, an
 asyncpg pool of the same size and search_path). Per request it runs exactly the statements the
-project runs (the authentication query, then the endpoint's queries, same SQL text, so the same
-prepared statements) and answers byte-identical bodies and headers. It skips everything else:
+project runs (the authentication query unless the login was checked in the last second, as the
+project's workers remember it, then the endpoint's queries, same SQL text, so the same prepared
+statements) and answers byte-identical bodies and headers. It skips everything else:
 routing tables, request objects, permission lookups, parameter validation, error rendering.
 The runner checks the bodies against the project's before measuring.
 
@@ -88,6 +89,10 @@ CONTENT_TYPE = (b"content-type", b"application/json")
 SPIN_SECONDS = float(os.environ.get("FLOOR_SPIN_US", "0")) / 1e6
 
 _pool: Any = None  # the asyncpg pool inside the project's storage
+# As the project's workers do (accounts/auth_cache.py): a login checked less than this many
+# seconds ago is not queried again. FLOOR_AUTH_CACHE_SECONDS=0 queries on every request.
+AUTH_CACHE_SECONDS = float(os.environ.get("FLOOR_AUTH_CACHE_SECONDS", "1.0"))
+_logins: dict[tuple[str, str], tuple[float, Any]] = {}
 _storage: PostgresStorage | None = None
 
 
@@ -113,7 +118,14 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     path = scope["path"]
     contact_id = params.get("contactId", "")
     async with _pool.acquire() as conn:
-        user = await conn.fetchrow(AUTH_SQL, hash_login_token(token), user_id)
+        hashed = hash_login_token(token)
+        known = _logins.get((user_id, hashed))
+        if known is not None and known[0] > time.monotonic():
+            user = known[1]
+        else:
+            user = await conn.fetchrow(AUTH_SQL, hashed, user_id)
+            if user is not None and AUTH_CACHE_SECONDS > 0:
+                _logins[(user_id, hashed)] = (time.monotonic() + AUTH_CACHE_SECONDS, user)
         if user is None:
             await _answer(send, 401, b'{"status":"error","message":"You must be logged in to do this."}')
             return

@@ -154,12 +154,14 @@ def check_schema(url: str, schema: str, *, migrate: bool) -> None:
 # --- servers -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def _free_port(taken: tuple[int, ...] = ()) -> int:
     """Any free port, or the first free one of BENCH_PORTS (`4350-4399`) on a machine where each
-    user keeps to a range."""
+    user keeps to a range; not one of `taken` (chosen for a server that has not bound it yet)."""
     first, _, last = os.environ.get("BENCH_PORTS", "").partition("-")
     candidates = range(int(first), int(last or first) + 1) if first else [0]
     for candidate in candidates:
+        if candidate in taken:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", candidate))
@@ -232,7 +234,7 @@ def make_servers(
         project = [sys.executable, "-m", "uvicorn", app, "--factory"]
         project += ["--port", str(port), *uvicorn_flags, "--log-level", "warning"]
     servers["project"] = Server("project", project, env, port)
-    port = _free_port()
+    port = _free_port(taken=(port,))
     floor = [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port), *uvicorn_flags]
     servers["floor"] = Server("floor", [*floor, "--log-level", "warning"], env, port)
     return servers
@@ -258,7 +260,7 @@ def fetch(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, dict[
 
 
 def check_identical(servers: dict[str, Server], endpoint: Endpoint, values: list[str], headers: dict[str, str]) -> None:
-    """Same status, body and headers (but Date) as the project, else stop."""
+    """Same status, body and headers (but Date and X-Request-Id) as the project, else stop."""
     reference = ENDPOINTS[endpoint.same_as] if endpoint.same_as else endpoint
     for path, reference_path in zip(endpoint.paths(values), reference.paths(values), strict=True):
         answers = {}
@@ -266,8 +268,9 @@ def check_identical(servers: dict[str, Server], endpoint: Endpoint, values: list
             status, response_headers, body = fetch(
                 server.base_url, reference_path if name == "project" else path, headers
             )
-            response_headers.pop("date", None)
-            response_headers.pop("Date", None)
+            # Date, and the request id (new per request) are the only headers allowed to differ.
+            for name_to_skip in ("date", "Date", "x-request-id"):
+                response_headers.pop(name_to_skip, None)
             answers[name] = (status, sorted(response_headers.items()), body)
         for name, answer in answers.items():
             if answer != answers["project"]:

@@ -6,7 +6,7 @@ change in that same transaction (PostgreSQL `pg_notify`, or an events row on SQL
 that rolls back is never announced. Without a realtime layer nothing is recorded.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from omnicontacts.storage import Connection
 
@@ -14,16 +14,22 @@ from omnicontacts.storage import Connection
 #   "message": rid, _id (stored, edited or deleted)   "room": rid (taken, transferred, closed, changed)
 #   "inquiry": _id, rid (queued, taken, returned)     "subscription": rid, u (the user's id)
 #   "visitor": token                                  "import": _id (progress of a bulk import)
-#   "user": _id (a user's document changed: status, roles)
+#   "user": _id (a user's document changed: status, roles, active, or the user was deleted)
 #   "agent": rid, agent (the room's serving agent changed; "" when it went back to the queue)
-Publisher = Callable[[Connection, str, Mapping[str, str]], Awaitable[None]]
+#   "login": _id (a login token of that user was revoked)   "config": (permissions or settings)
+# A publisher records changes of one topic, one per ids mapping, in one statement.
+Publisher = Callable[[Connection, str, Sequence[Mapping[str, str]]], Awaitable[None]]
 
 
-async def _nobody_listens(conn: Connection, topic: str, ids: Mapping[str, str]) -> None:
+async def _nobody_listens(conn: Connection, topic: str, ids: Sequence[Mapping[str, str]]) -> None:
     return None
 
 
 _publisher: Publisher = _nobody_listens
+# Told synchronously of every change this process announces, before it commits (the worker's
+# authentication cache drops what the change may make wrong; accounts/auth_cache.py).
+LocalListener = Callable[[str, Mapping[str, str]], None]
+_local_listeners: list[LocalListener] = []
 
 
 def install_publisher(publisher: Publisher | None) -> None:
@@ -32,6 +38,27 @@ def install_publisher(publisher: Publisher | None) -> None:
     _publisher = publisher or _nobody_listens
 
 
+def add_local_listener(listener: LocalListener) -> None:
+    _local_listeners.append(listener)
+
+
+def remove_local_listener(listener: LocalListener) -> None:
+    if listener in _local_listeners:
+        _local_listeners.remove(listener)
+
+
 async def publish(conn: Connection, topic: str, **ids: str) -> None:
     """Announce a change made in the transaction open on `conn`; it is delivered after commit."""
-    await _publisher(conn, topic, ids)
+    for listener in _local_listeners:
+        listener(topic, ids)
+    await _publisher(conn, topic, [ids])
+
+
+async def publish_many(conn: Connection, topic: str, each: Sequence[Mapping[str, str]]) -> None:
+    """Announce several changes of one topic (a renamed contact's rooms) in one round trip."""
+    if not each:
+        return
+    for ids in each:
+        for listener in _local_listeners:
+            listener(topic, ids)
+    await _publisher(conn, topic, each)

@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
     # Rocket.Chat's default cost is 10; tests lower it to keep the suite fast.
     bcrypt_rounds: int = 10
     db_pool_size: int = 10
+    # How long a worker trusts a login it checked (accounts/auth_cache.py): the longest a revoked
+    # token, a removed permission or a deactivated user may still be honoured by a worker that
+    # missed the change's announcement. 0 checks every request against the database.
+    auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     # Rocket.Chat's variables: any non-empty TEST_MODE turns the API rate limiter off (how its
     # end-to-end suites run); NODE_ENV=development honours API_Enable_Rate_Limiter_Dev.

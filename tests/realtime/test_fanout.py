@@ -64,7 +64,7 @@ def test_a_rolled_back_write_is_never_published(api: Api, server: RunningServer)
 
 
 @contextlib.contextmanager
-def another_server(server: RunningServer, workers: int = 1) -> Iterator[str]:
+def another_server(server: RunningServer, workers: int = 1, **extra_env: str) -> Iterator[str]:
     """A second `omnicontacts serve` process over the same database (and schema)."""
     port = _free_port()
     env = {
@@ -72,6 +72,7 @@ def another_server(server: RunningServer, workers: int = 1) -> Iterator[str]:
         "DATABASE_URL": server.settings.database_url,
         "BCRYPT_ROUNDS": "4",
         "DB_POOL_SIZE": "4",
+        **extra_env,
     }
     if server.settings.database_schema:
         env["DATABASE_SCHEMA"] = server.settings.database_schema

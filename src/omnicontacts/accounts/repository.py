@@ -39,10 +39,12 @@ async def config_version(conn: Connection) -> int:
 
 
 async def bump_config_version(conn: Connection) -> None:
-    """Every worker compares this number on its next request and reloads what changed."""
+    """Every worker compares this number on its next authentication query and reloads what
+    changed; the announcement makes them run that query instead of trusting a cached login."""
     updated = await conn.execute("UPDATE meta SET value = value + 1 WHERE key = $1", CONFIG_VERSION_KEY)
     if not updated:
         await conn.execute("INSERT INTO meta (key, value) VALUES ($1, 1)", CONFIG_VERSION_KEY)
+    await changes.publish(conn, "config")
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -146,6 +148,7 @@ async def username_or_email_taken(conn: Connection, username: str, email: str | 
 
 async def delete_user(conn: Connection, user_id: str) -> int:
     await conn.execute("DELETE FROM login_tokens WHERE user_id = $1", user_id)
+    await changes.publish(conn, "login", _id=user_id)
     await conn.execute("DELETE FROM user_roles WHERE user_id = $1", user_id)
     return await conn.execute("DELETE FROM users WHERE id = $1", user_id)
 
@@ -175,8 +178,9 @@ async def insert_login_token(conn: Connection, user_id: str, hashed_token: str, 
     )
 
 
-async def delete_login_token(conn: Connection, hashed_token: str) -> None:
+async def delete_login_token(conn: Connection, user_id: str, hashed_token: str) -> None:
     await conn.execute("DELETE FROM login_tokens WHERE hashed_token = $1", hashed_token)
+    await changes.publish(conn, "login", _id=user_id)
 
 
 # --- failed logins (accounts/login_guard.py) --------------------------------------------------

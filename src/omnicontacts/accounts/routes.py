@@ -85,7 +85,7 @@ async def logout(ctx: RequestContext) -> dict[str, Any]:
     user = ctx.user_required
     token = ctx.request.headers.get("x-auth-token", "")
     async with ctx.conn.transaction():
-        await repository.delete_login_token(ctx.conn, hash_login_token(token))
+        await repository.delete_login_token(ctx.conn, user.id, hash_login_token(token))
     return {"status": "success", "data": {"message": "You've been logged out!"}, "userId": user.id}
 
 

@@ -118,45 +118,53 @@ def _import_ids(doc: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(item for item in doc.get("importIds") or [] if isinstance(item, str)))
 
 
-async def _write_index_rows(conn: Connection, doc: dict[str, Any]) -> None:
+# The tables that index a contact's emails, phones, import ids and channels.
+_INDEX_INSERTS = {
+    "contact_emails": "INSERT INTO contact_emails (contact_id, address) VALUES ($1, $2)",
+    "contact_phones": "INSERT INTO contact_phones (contact_id, phone) VALUES ($1, $2)",
+    "contact_import_ids": "INSERT INTO contact_import_ids (import_id, contact_id) VALUES ($1, $2)",
+    "contact_channels": "INSERT INTO contact_channels (contact_id, visitor_id, source_type, source_id, blocked, "
+    "verified, field, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+}
+
+
+def _index_rows(doc: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of each index table a contact document makes."""
     contact_id = doc["_id"]
     emails = {email["address"] for email in doc.get("emails") or [] if isinstance(email.get("address"), str)}
     phones = {phone["phoneNumber"] for phone in doc.get("phones") or [] if isinstance(phone.get("phoneNumber"), str)}
-    if emails:
-        await conn.executemany(
-            "INSERT INTO contact_emails (contact_id, address) VALUES ($1, $2)",
-            [(contact_id, address) for address in sorted(emails)],
-        )
-    if phones:
-        await conn.executemany(
-            "INSERT INTO contact_phones (contact_id, phone) VALUES ($1, $2)",
-            [(contact_id, phone) for phone in sorted(phones)],
-        )
-    import_ids = _import_ids(doc)
-    if import_ids:
-        await conn.executemany(
-            "INSERT INTO contact_import_ids (import_id, contact_id) VALUES ($1, $2)",
-            [(import_id, contact_id) for import_id in import_ids],
-        )
-    channels = doc.get("channels") or []
-    if channels:
-        await conn.executemany(
-            "INSERT INTO contact_channels (contact_id, visitor_id, source_type, source_id, blocked, verified, "
-            "field, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [
-                (
-                    contact_id,
-                    channel["visitor"]["visitorId"],
-                    channel["visitor"]["source"]["type"],
-                    channel["visitor"]["source"].get("id") or "",
-                    bool(channel.get("blocked")),
-                    bool(channel.get("verified")),
-                    channel.get("field"),
-                    channel.get("value"),
-                )
-                for channel in channels
-            ],
-        )
+    return {
+        "contact_emails": [(contact_id, address) for address in sorted(emails)],
+        "contact_phones": [(contact_id, phone) for phone in sorted(phones)],
+        "contact_import_ids": [(import_id, contact_id) for import_id in _import_ids(doc)],
+        "contact_channels": [
+            (
+                contact_id,
+                channel["visitor"]["visitorId"],
+                channel["visitor"]["source"]["type"],
+                channel["visitor"]["source"].get("id") or "",
+                bool(channel.get("blocked")),
+                bool(channel.get("verified")),
+                channel.get("field"),
+                channel.get("value"),
+            )
+            for channel in doc.get("channels") or []
+        ],
+    }
+
+
+async def _write_index_rows(
+    conn: Connection, doc: dict[str, Any], old: dict[str, list[tuple[Any, ...]]] | None = None
+) -> None:
+    """Write the index rows of a contact; with the `old` rows known, only the tables whose rows
+    changed (a rename or a new lastChat rewrites none of them)."""
+    for table, rows in _index_rows(doc).items():
+        if old is not None:
+            if old.get(table, []) == rows:
+                continue
+            await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
+        if rows:
+            await conn.executemany(_INDEX_INSERTS[table], rows)
 
 
 async def _write_number_keys(conn: Connection, contact_id: str, old_text: str, new_text: str) -> None:
@@ -189,7 +197,9 @@ async def insert_contact(conn: Connection, doc: dict[str, Any]) -> None:
 
 async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
     """Rewrite a stored contact and its index rows (inside the caller's transaction)."""
-    old_text = await conn.fetchval("SELECT search_text FROM contacts WHERE id = $1", doc["_id"])
+    old_row = await conn.fetchrow("SELECT search_text, doc FROM contacts WHERE id = $1", doc["_id"])
+    old_text = old_row["search_text"] if old_row is not None else None
+    old_rows = _index_rows(jsonutil.loads(old_row["doc"])) if old_row is not None else None
     columns = _columns(doc)
     await conn.execute(
         "UPDATE contacts SET name = $2, search_text = $3, unknown = $4, enabled = $5, pre_registration = $6, "
@@ -197,9 +207,11 @@ async def save_contact(conn: Connection, doc: dict[str, Any]) -> None:
         "has_conflicts = $12 WHERE id = $1",
         *columns,
     )
-    for table in ("contact_emails", "contact_phones", "contact_channels", "contact_import_ids"):
-        await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
-    await _write_index_rows(conn, doc)
+    if old_rows is None:
+        # No stored row to compare with: clear whatever index rows there are.
+        for table in _INDEX_INSERTS:
+            await conn.execute(f"DELETE FROM {table} WHERE contact_id = $1", doc["_id"])
+    await _write_index_rows(conn, doc, old_rows)
     await _write_number_keys(conn, doc["_id"], old_text or "", columns[2])
 
 

@@ -103,13 +103,13 @@ async def pages_visited(
     if await livechat_repository.find_room(conn, room_id) is None:
         raise Failure("invalid-room")
     newest_first = not sort or next(iter(sort.values())) == -1
-    pages = [
-        message
-        for message in await livechat_repository.room_messages(conn, room_id, newest_first=newest_first)
-        if message.get("t") == NAVIGATION_MESSAGE
-    ]
-    page = pages[offset : offset + count] if count else pages[offset:]
-    return {"pages": page, "count": len(page), "offset": offset, "total": len(pages)}
+    page, total = await livechat_repository.page_of_messages(
+        livechat_repository.iter_room_messages(conn, room_id, newest_first=newest_first),
+        lambda message: message.get("t") == NAVIGATION_MESSAGE,
+        offset=offset,
+        count=count,
+    )
+    return {"pages": page, "count": len(page), "offset": offset, "total": total}
 
 
 async def chat_history(
@@ -135,16 +135,27 @@ async def chat_history(
 async def _with_closing_message(conn: Connection, room: dict[str, Any]) -> dict[str, Any]:
     item = _project(room, CHAT_FIELDS)
     if room.get("closedAt"):
-        for message in await livechat_repository.room_messages(conn, room["_id"], newest_first=False):
-            if message.get("t") == CLOSING_MESSAGE:
-                item["closingMessage"] = message
-                break
+        found, _ = await livechat_repository.page_of_messages(
+            livechat_repository.iter_room_messages(conn, room["_id"], newest_first=False),
+            lambda message: message.get("t") == CLOSING_MESSAGE,
+            offset=0,
+            count=1,
+            total=False,
+        )
+        if found:
+            item["closingMessage"] = found[0]
     return item
 
 
 async def _mentions(conn: Connection, room_id: str, text: str) -> bool:
-    messages = await livechat_repository.room_messages(conn, room_id, newest_first=False)
-    return any(isinstance(message.get("msg"), str) and text in message["msg"] for message in messages)
+    found, _ = await livechat_repository.page_of_messages(
+        livechat_repository.iter_room_messages(conn, room_id, newest_first=False),
+        lambda message: isinstance(message.get("msg"), str) and text in message["msg"],
+        offset=0,
+        count=1,
+        total=False,
+    )
+    return bool(found)
 
 
 async def search_chats(

@@ -127,13 +127,17 @@ async def visitor_history(
     room = await repository.find_visitor_room(conn, room_id, visitor["_id"])
     if room is None:
         raise Failure("invalid-room")
-    messages = await repository.room_messages(conn, room_id, newest_first=True)
-    if end:
-        before = parse_client_date(end)
-        if before is None:
-            raise Failure('The "end" query parameter must be a valid date.')
-        messages = [message for message in messages if parse_iso(message["ts"]) < before]
-    return messages[offset : offset + limit] if limit > 0 else messages[offset:]
+    before = parse_client_date(end) if end else None
+    if end and before is None:
+        raise Failure('The "end" query parameter must be a valid date.')
+    page, _ = await repository.page_of_messages(
+        repository.iter_room_messages(conn, room_id, newest_first=True),
+        lambda message: before is None or parse_iso(message["ts"]) < before,
+        offset=offset,
+        count=limit,
+        total=False,
+    )
+    return page
 
 
 def _matches(message: dict[str, Any], needle: str | None) -> bool:
@@ -160,10 +164,9 @@ async def transcript(
     """
     newest_first = (sort or {}).get("ts", -1) == -1
     needle = search_term.casefold() if search_term else None
-    matching = [
-        message
-        for message in await repository.room_messages(conn, room_id, newest_first=newest_first)
-        if _matches(message, needle)
-    ]
-    page = matching[offset : offset + count] if count > 0 else matching[offset:]
-    return page, len(matching)
+    return await repository.page_of_messages(
+        repository.iter_room_messages(conn, room_id, newest_first=newest_first),
+        lambda message: _matches(message, needle),
+        offset=offset,
+        count=count,
+    )

@@ -4,7 +4,8 @@ Each record is its wire-shaped document plus the columns that queries filter on;
 together, inside the caller's transaction.
 """
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -359,11 +360,52 @@ async def find_messages(conn: Connection, message_ids: list[str]) -> dict[str, d
 
 
 async def room_messages(conn: Connection, room_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
-    """Every message of one room in time order. Transcripts are read whole: one conversation is
-    small, and the filters clients ask for (message type, a substring) apply to the document."""
+    """Every message of one room in time order, in memory (an export of the room's data)."""
+    return [message async for message in iter_room_messages(conn, room_id, newest_first=newest_first)]
+
+
+async def iter_room_messages(
+    conn: Connection, room_id: str, *, newest_first: bool
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The messages of one room in time order, read `MESSAGE_BATCH` at a time: a room may hold
+    any number of messages, and most readers want a page or the first match (filters on the
+    document, a message type or a substring, apply in Python). Iterate it under
+    `contextlib.aclosing` when stopping early, so the cursor closes at once."""
     direction = "DESC" if newest_first else "ASC"
-    rows = await conn.fetch(f"SELECT doc FROM messages WHERE rid = $1 ORDER BY ts {direction}, id {direction}", room_id)
-    return [jsonutil.loads(row["doc"]) for row in rows]
+    sql = f"SELECT doc FROM messages WHERE rid = $1 ORDER BY ts {direction}, id {direction}"
+    async with contextlib.aclosing(stream_rows(conn, sql, room_id, batch=MESSAGE_BATCH)) as batches:
+        async for rows in batches:
+            for row in rows:
+                yield jsonutil.loads(row["doc"])
+
+
+# Messages parsed at a time when a room's messages are read in order.
+MESSAGE_BATCH = 200
+
+
+async def page_of_messages(
+    messages: AsyncGenerator[dict[str, Any], None],
+    matches: Callable[[dict[str, Any]], bool],
+    *,
+    offset: int,
+    count: int,
+    total: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """The matching messages `offset` to `offset + count` (all from `offset` when `count` is 0)
+    and how many match in all, keeping only the page in memory; without `total` the reading
+    stops once the page is full (the count answered is then a lower bound)."""
+    page: list[dict[str, Any]] = []
+    seen = 0
+    async with contextlib.aclosing(messages):
+        async for message in messages:
+            if not matches(message):
+                continue
+            if seen >= offset and (count <= 0 or len(page) < count):
+                page.append(message)
+            seen += 1
+            if not total and count > 0 and len(page) >= count:
+                break
+    return page, seen
 
 
 # --- subscriptions -----------------------------------------------------------------------------
@@ -472,8 +514,7 @@ async def rename_rooms(conn: Connection, rooms: list[dict[str, Any]], name: str)
         rows.append((room["_id"], name, name.lower(), jsonutil.dumps_str(room)))
     if rows:
         await conn.executemany("UPDATE rooms SET fname = $2, fname_key = $3, doc = $4 WHERE id = $1", rows)
-    for room in rooms:
-        await changes.publish(conn, "room", rid=room["_id"])
+    await changes.publish_many(conn, "room", [{"rid": room["_id"]} for room in rooms])
 
 
 async def find_open_room_by_association(
@@ -507,8 +548,7 @@ async def rename_subscriptions_by_visitors(conn: Connection, visitor_ids: list[s
         )
         rows = list(await conn.fetch(sql, *visitor_ids))
         await _set_doc_keys(conn, "subscriptions", rows, {"name": name, "fname": name})
-        for row in rows:
-            await changes.publish(conn, "subscription", rid=row["rid"], u=row["user_id"])
+        await changes.publish_many(conn, "subscription", [{"rid": row["rid"], "u": row["user_id"]} for row in rows])
 
 
 async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str], name: str) -> None:
@@ -516,8 +556,7 @@ async def rename_inquiries_by_visitors(conn: Connection, visitor_ids: list[str],
         sql = f"SELECT id, rid, doc FROM inquiries WHERE rid IN ({_rooms_of_visitors_sql(len(visitor_ids))})"
         rows = list(await conn.fetch(sql, *visitor_ids))
         await _set_doc_keys(conn, "inquiries", rows, {"name": name})
-        for row in rows:
-            await changes.publish(conn, "inquiry", _id=row["id"], rid=row["rid"])
+        await changes.publish_many(conn, "inquiry", [{"_id": row["id"], "rid": row["rid"]} for row in rows])
 
 
 # --- livechat/rooms: the room listing ------------------------------------------------------------

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -34,6 +34,8 @@ KEEP_SECONDS = 60.0
 PRUNE_EVERY = 10.0
 CHANNEL_PREFIX = "omni_changes_"
 NOTIFY_SQL = "SELECT pg_notify($1 || current_schema(), $2)"
+# Several notifications in one round trip, sent in the array's order.
+NOTIFY_MANY_SQL = "SELECT count(pg_notify($1 || current_schema(), payload)) FROM unnest($2::text[]) AS payload"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD = 7900
 
@@ -67,9 +69,21 @@ async def _record(conn: Connection, payload: bytes) -> None:
         _wake_sqlite_readers()
 
 
-async def record_change(conn: Connection, topic: str, ids: Mapping[str, str]) -> None:
-    """The publisher for `omnicontacts.changes`: runs inside the writer's transaction."""
-    await _record(conn, orjson.dumps({"c": topic, "i": dict(ids)}))
+async def record_change(conn: Connection, topic: str, each: Sequence[Mapping[str, str]]) -> None:
+    """The publisher for `omnicontacts.changes`: runs inside the writer's transaction, one
+    statement for however many changes."""
+    payloads = [orjson.dumps({"c": topic, "i": dict(ids)}) for ids in each]
+    if len(payloads) == 1:
+        await _record(conn, payloads[0])
+    elif conn.dialect == "postgresql":
+        await conn.fetchval(NOTIFY_MANY_SQL, CHANNEL_PREFIX, [payload.decode() for payload in payloads])
+    elif payloads:
+        now = time.time()
+        await conn.executemany(
+            "INSERT INTO realtime_events (created_at, payload) VALUES ($1, $2)",
+            [(now, payload.decode()) for payload in payloads],
+        )
+        _wake_sqlite_readers()
 
 
 def stream_payload(stream: str, event: str, args: list[Any], origin: str | None) -> bytes | None:

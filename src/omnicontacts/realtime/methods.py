@@ -114,11 +114,17 @@ async def load_history(
         raise MATCH_FAILED
     count = limit if isinstance(limit, int) and not isinstance(limit, bool) else HISTORY_DEFAULT_LIMIT
     count = max(0, min(count, HISTORY_MAX_LIMIT))
-    messages = await livechat_repository.room_messages(caller.conn, room["_id"], newest_first=True)
-    if end:
-        before = parse_iso(end)
-        messages = [message for message in messages if parse_iso(message["ts"]) < before]
-    return {"messages": messages[:count]}
+    if count == 0:
+        return {"messages": []}
+    before = parse_iso(end) if end else None
+    messages, _ = await livechat_repository.page_of_messages(
+        livechat_repository.iter_room_messages(caller.conn, room["_id"], newest_first=True),
+        lambda message: before is None or parse_iso(message["ts"]) < before,
+        offset=0,
+        count=count,
+        total=False,
+    )
+    return {"messages": messages}
 
 
 @method("livechat:returnAsInquiry")

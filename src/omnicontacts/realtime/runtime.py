@@ -28,11 +28,12 @@ class Realtime:
         self.state = state
         self.hub = Hub()
         self.dispatcher = Dispatcher(state, self.hub)
-        self.fanout = Fanout(state.settings, state.storage, self.dispatcher.deliver)
+        self.fanout = Fanout(state.settings, state.storage, self._deliver)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         changes.install_publisher(record_change)
+        changes.add_local_listener(self.state.logins.on_change)
         await self.fanout.start()
         self._sweeper = asyncio.create_task(self._sweep())
         _running.append(self)
@@ -40,11 +41,20 @@ class Realtime:
     async def stop(self) -> None:
         if self in _running:
             _running.remove(self)
+        changes.remove_local_listener(self.state.logins.on_change)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self.fanout.stop()
+
+    async def _deliver(self, payloads: list[dict[str, Any]]) -> None:
+        """Every committed change, from any worker: first to the authentication cache (a revoked
+        login stops being honoured here), then to the stream subscribers."""
+        for payload in payloads:
+            if "c" in payload:
+                self.state.logins.on_change(payload["c"], payload.get("i") or {})
+        await self.dispatcher.deliver(payloads)
 
     async def _sweep(self) -> None:
         """One timer for all sessions instead of one per connection."""

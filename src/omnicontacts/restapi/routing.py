@@ -27,6 +27,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from omnicontacts.accounts import repository as accounts_repository
+from omnicontacts.accounts.auth_cache import AuthCache
 from omnicontacts.accounts.config_cache import ConfigCache
 from omnicontacts.accounts.passwords import hash_login_token
 from omnicontacts.restapi import limits
@@ -116,9 +117,11 @@ class AppState:
     settings: Settings
     storage: Storage
     config: ConfigCache = field(default_factory=ConfigCache)
+    logins: AuthCache[AuthUser] = field(init=False)
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
+        self.logins = AuthCache(self.settings.auth_cache_seconds)
         # Per worker on SQLite (one host); shared through the database on PostgreSQL.
         counters = SharedCounters() if self.storage.dialect == "postgresql" else MemoryCounters()
         self.limiter = RateLimiter(
@@ -438,14 +441,25 @@ async def authenticate_token(
     if not user_id or not token:
         await state.config.ensure_fresh(conn)
         return None
-    row = await accounts_repository.find_user_by_token(conn, user_id, hash_login_token(token))
+    hashed = hash_login_token(token)
+    cached = state.logins.get(user_id, hashed)
+    if cached is not None:
+        # No query: permissions and settings are as fresh as the entry (accounts/auth_cache.py).
+        user, created_at = cached
+        if created_at < _token_cutoff(state.config.settings.get("Accounts_LoginExpiration")):
+            return None
+        return user
+    generation = state.logins.generation
+    row = await accounts_repository.find_user_by_token(conn, user_id, hashed)
     if row is None:
         await state.config.ensure_fresh(conn)
         return None
     await state.config.ensure_fresh(conn, int(row["config_version"] or 0))
     if row["created_at"] < _token_cutoff(state.config.settings.get("Accounts_LoginExpiration")):
         return None  # expired: the same 401 as a token that never existed
-    return AuthUser(row["id"], row["username"], tuple(orjson.loads(row["roles"])))
+    user = AuthUser(row["id"], row["username"], tuple(orjson.loads(row["roles"])))
+    state.logins.put(user_id, hashed, user, row["created_at"], generation)
+    return user
 
 
 class Router:

@@ -201,8 +201,11 @@ class SqliteConnection:
         readers = self._storage.readers
         if readers is None or self._writing or not is_read(sql):
             pending = await self._on_writer(lambda raw: raw.execute(text, args))
-            while rows := await self._on_writer(lambda _: pending.fetchmany(batch)):
-                yield cast(list[Row], rows)
+            try:
+                while rows := await self._on_writer(lambda _: pending.fetchmany(batch)):
+                    yield cast(list[Row], rows)
+            finally:  # a reader that stops early must not leave the statement open on the writer
+                await self._on_writer(lambda _: pending.close())
             return
         raw = await readers.checkout()
         cursor: sqlite3.Cursor | None = None

@@ -5,7 +5,8 @@ test's wrapper, a recorder) answers its rows in one batch. This sits beside the 
 protocol rather than in it, so wrappers written against the protocol keep working.
 """
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from omnicontacts.storage.base import Connection, Row
@@ -13,12 +14,14 @@ from omnicontacts.storage.base import Connection, Row
 BATCH = 200
 
 
-async def stream_rows(conn: Connection, sql: str, *args: Any, batch: int = BATCH) -> AsyncIterator[list[Row]]:
+async def stream_rows(conn: Connection, sql: str, *args: Any, batch: int = BATCH) -> AsyncGenerator[list[Row], None]:
+    """Closing this generator early (`contextlib.aclosing`) closes the cursor at once."""
     stream = getattr(conn, "stream", None)
     if stream is None:
         rows = await conn.fetch(sql, *args)
         if rows:
             yield rows
         return
-    async for rows in stream(sql, *args, batch=batch):
-        yield rows
+    async with contextlib.aclosing(stream(sql, *args, batch=batch)) as batches:
+        async for rows in batches:
+            yield rows

@@ -165,11 +165,13 @@ async def delete_message(
     await repository.delete_message(conn, message_id)
     room["msgs"] = max(int(room.get("msgs") or 0) - 1, 0)
     if (room.get("lastMessage") or {}).get("_id") == message_id:
-        remaining = [
-            item
-            for item in await livechat_repository.room_messages(conn, room_id, newest_first=True)
-            if not item.get("t")
-        ]
+        remaining, _ = await livechat_repository.page_of_messages(
+            livechat_repository.iter_room_messages(conn, room_id, newest_first=True),
+            lambda item: not item.get("t"),
+            offset=0,
+            count=1,
+            total=False,
+        )
         if remaining:
             room["lastMessage"] = remaining[0]
         else:

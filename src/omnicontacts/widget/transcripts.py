@@ -5,6 +5,7 @@ The mails are queued in the outbox inside the caller's transaction (mail.service
 background after commit; these functions only decide what to send and to whom.
 """
 
+import contextlib
 import html
 from collections.abc import Mapping
 from datetime import timedelta
@@ -61,18 +62,20 @@ async def transcript_html(
     closing = (room.get("closingMessage") or {}).get("ts")
     show_system = bool(settings.get("Livechat_transcript_show_system_messages"))
     parts = ["<div> <hr>"]
-    for message in await livechat_repository.room_messages(conn, room["_id"], newest_first=False):
-        kind = message.get("t")
-        if kind in _IGNORED_TYPES or message.get("_hidden") or (kind and not show_system):
-            continue
-        if isinstance(closing, str) and message["ts"] >= closing:
-            break
-        text = html.escape(str(message.get("msg") or ""))
-        content = f"<i>{html.escape(kind)}: {text}</i>" if kind else text
-        parts.append(
-            f"<p><strong>{html.escape(_author(message, visitor, settings))}</strong>  "
-            f"<em>{_when(message['ts'], utc_offset)}</em></p><p>{content}</p>"
-        )
+    messages = livechat_repository.iter_room_messages(conn, room["_id"], newest_first=False)
+    async with contextlib.aclosing(messages):  # read a batch at a time, closed at the closing note
+        async for message in messages:
+            kind = message.get("t")
+            if kind in _IGNORED_TYPES or message.get("_hidden") or (kind and not show_system):
+                continue
+            if isinstance(closing, str) and message["ts"] >= closing:
+                break
+            text = html.escape(str(message.get("msg") or ""))
+            content = f"<i>{html.escape(kind)}: {text}</i>" if kind else text
+            parts.append(
+                f"<p><strong>{html.escape(_author(message, visitor, settings))}</strong>  "
+                f"<em>{_when(message['ts'], utc_offset)}</em></p><p>{content}</p>"
+            )
     parts.append("</div>")
     return "".join(parts)
 
