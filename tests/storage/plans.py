@@ -72,7 +72,18 @@ BIG_TABLES = frozenset(
 )
 # Listing indexes lead with a column every row shares (`t`, `unknown`) or a time: searching one
 # with only that is a walk of the whole table in index order, not a lookup.
-WALK_INDEXES = frozenset({"contacts_listing", "contacts_created", "rooms_listing", "rooms_closed"})
+WALK_INDEXES = frozenset(
+    {
+        "contacts_name_order",
+        "contacts_last_chat_order",
+        "contacts_created_order",
+        "contacts_updated_order",
+        "contacts_id_order",
+        "contacts_created",
+        "rooms_listing",
+        "rooms_closed",
+    }
+)
 
 
 @dataclass

@@ -134,6 +134,7 @@ def order_by(
     default: str,
     *,
     nullable: frozenset[str] = frozenset(),
+    fixed: frozenset[str] = frozenset(),
 ) -> str:
     """An ORDER BY clause from the client's sort, naming only columns from our own whitelist.
 
@@ -141,21 +142,29 @@ def order_by(
     values sort first ascending and last descending, as in MongoDB (that is SQLite's default;
     PostgreSQL is told so explicitly for the `nullable` columns). `default` is used when no
     known key is left. The id ends the clause in the last key's direction, so pages never
-    overlap and an index on (..., key, id) serves the order.
+    overlap and an index on (..., key, id) serves the order. A `fixed` column is one the query's
+    filter holds to one value: it orders nothing, so it adds no term (PostgreSQL would sort by
+    it rather than see that), but its direction still sets the id's.
     """
     terms = []
     last_direction = "ASC"
+    seen = False
     for key, direction in (sort or {}).items():
         column = columns.get(key)
         if column is None:
             continue
+        seen = True
         last_direction = "ASC" if direction == 1 else "DESC"
+        if column in fixed:
+            continue
         nulls = ""
         if column in nullable:
             nulls = " NULLS FIRST" if direction == 1 else " NULLS LAST"
         terms.append(f"{column} {last_direction}{nulls}")
-    if not terms:
+    if not seen:
         return f"ORDER BY {default}"
+    if not terms:
+        return f"ORDER BY id {last_direction}"
     if any(term.startswith("id ") for term in terms):
         # Already unique; a second `id` would make SQLite sort what its index already orders.
         return f"ORDER BY {', '.join(terms)}"
