@@ -9,8 +9,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Protocol
 
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -79,6 +81,43 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, l
                 status,
                 elapsed * 1000,
             )
+        request_id.reset(token)
+
+
+class Answering(Protocol):
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response: ...
+
+
+async def observe_answer(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    endpoint: Answering,
+    label: str,
+    extra_headers: Callable[[Response], Sequence[tuple[bytes, bytes]]],
+) -> None:
+    """`observe` for the direct dispatch of an API endpoint with the access log off: the hot path.
+
+    The same id, header, metrics and context as `observe`, but the endpoint hands its response
+    back before it is sent, so the status and the headers need no wrapper around `send` (one
+    coroutine call per ASGI message and a closure per request saved). `extra_headers` adds the
+    app's own (CORS), decided once the endpoint has run."""
+    rid = _incoming_id(scope)
+    token = request_id.set(rid)
+    status = 500
+    started = time.perf_counter()
+    try:
+        response = await endpoint.answer(scope, receive, send)
+        status = response.status_code
+        # A new list: a response may keep the one it was built with.
+        response.raw_headers = [
+            *response.raw_headers,
+            *extra_headers(response),
+            (b"x-request-id", rid.encode("latin-1")),
+        ]
+        await response(scope, receive, send)
+    finally:
+        STATS.record(label, scope["method"], status, time.perf_counter() - started)
         request_id.reset(token)
 
 
