@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -69,6 +70,10 @@ class OmnicontactsApp(FastAPI):
     ) -> None:
         super().__init__(*args, **kwargs)
         self._direct_endpoints = direct_endpoints
+        # The metrics' labels as one string object per endpoint (hashed once, compared by identity).
+        self._direct_labelled = {
+            key: (endpoint, sys.intern(key[0]), sys.intern(key[1])) for key, endpoint in direct_endpoints.items()
+        }
         self._access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,10 +82,10 @@ class OmnicontactsApp(FastAPI):
             await super().__call__(scope, receive, send)
             return
         if not self._access_log and not scope.get("root_path"):
-            endpoint = self._direct_endpoints.get((scope["path"], scope["method"]))
-            if endpoint is not None:  # the hot path: an API path without parameters, never OPTIONS
+            direct = self._direct_labelled.get((scope["path"], scope["method"]))
+            if direct is not None:  # the hot path: an API path without parameters, never OPTIONS
                 scope["app"] = self
-                await observe_answer(scope, receive, send, endpoint, scope["path"], self._cors_headers)
+                await observe_answer(scope, receive, send, *direct, self._cors_headers)
                 return
         await observe(scope, receive, send, self._dispatch, log_access=self._access_log)
 
