@@ -1,7 +1,7 @@
 """Instructions per request, counted by valgrind (repeatable on a busy machine, unlike seconds).
 
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/oc-cg.%p \\
-        uv run python -m bench.instructions [--requests 500] [--rounds 3]
+        .venv/bin/python -m bench.instructions [--requests 500] [--rounds 3]
 
 Runs in-process contacts.get requests (bench.micro's stub database) through the app as served,
 in rounds that alternate the metrics recording on and off (`bench.variants.metrics_on/off`). Start-up

@@ -1,11 +1,12 @@
 """Instructions per contacts.get request over HTTP, metrics on against off, counted by valgrind.
 
-    uv run python -m bench.instructions_http --schema s10k [--requests 300] [--rounds 3]
+    uv run python -m bench.instructions_http --schema s10k [--requests 1000] [--rounds 3]
 
 Starts the project server (one uvicorn worker on the app factory, as `bench.run` does) and
 `bench.variants:no_metrics` in turn, each under callgrind with instrumentation off until the
-measurement, then sends `--requests` sequential keep-alive contacts.get requests per round and
-counts what the server process executed for them: uvicorn's HTTP parsing, the app, asyncpg's
+measurement, then sends `--requests` sequential keep-alive contacts.get requests per round, and one
+scrape of `/metrics` (which sums what they recorded), and counts what the server process
+executed for them: uvicorn's HTTP parsing, the app, asyncpg's
 side of the queries, everything the worker does per request. Instruction counts do not depend
 on what else the machine is doing, which a shared machine's req/s do. The database's own work
 is in the PostgreSQL processes and not counted: it is the same for both.
@@ -53,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
     parser.add_argument("--schema", default="s10k")
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
@@ -87,18 +88,24 @@ def main() -> None:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
             for path in paths[:200]:  # warm: the first requests of a process pay one-time costs
                 _get(conn, path, headers)
+            _get(conn, "/metrics", {})
+            conn.close()
             seen = set(glob.glob(pattern))
             for round_ in range(args.rounds):
+                # A new connection per round: uvicorn closes one left idle for 5 s.
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
                 _control(process.pid, "--zero")
                 _control(process.pid, "--instr=on")
                 for index in range(args.requests):
                     _get(conn, paths[(round_ * args.requests + index) % len(paths)], headers)
-                time.sleep(1.5)  # the metrics' once-a-second summing happens inside the window
+                # A scrape sums what the requests recorded (the once-a-second flush's work),
+                # inside the window; with the metrics off it finds nothing to sum.
+                _get(conn, "/metrics", {})
                 _control(process.pid, "--instr=off")
                 _control(process.pid, "--dump")
+                conn.close()
                 results[name].append(_totals(pattern, seen) / args.requests)
                 print(f"  metrics {name:<3} round {round_ + 1}: {results[name][-1]:,.0f} instructions per request")
-            conn.close()
         finally:
             process.terminate()
             try:
