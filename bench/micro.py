@@ -34,7 +34,14 @@ USER_ID = "benchuser00000001"
 PLAN = make_plan(100, 1000, 7)
 CONTACT = orjson.dumps(contact_doc(PLAN, 1)).decode()
 ROOMS = [{"doc": orjson.dumps(room_doc(PLAN, index)).decode()} for index in range(10)]
-AUTH_ROW = {"id": USER_ID, "username": "bench", "roles": '["admin","user"]', "active": True, "config_version": 1}
+AUTH_ROW = {
+    "id": USER_ID,
+    "username": "bench",
+    "roles": '["admin","user"]',
+    "active": True,
+    "config_version": 1,
+    "created_at": "2100-01-01T00:00:00.000Z",  # a login token that has not expired
+}
 HASHED = hash_login_token(TOKEN)
 
 PATHS = {
@@ -55,6 +62,7 @@ class StubConnection:
     """Fixed answers by statement; asyncpg's Record is a Mapping, so are these rows."""
 
     dialect = "postgresql"
+    commits = 0  # the endpoint wrapper's retry check reads it
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         await _io()

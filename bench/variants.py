@@ -21,6 +21,9 @@ between uvicorn and `_serve` differs:
 - `project_gc_freeze`, `project_gc_off`: the collector out of the way (it was not the cost).
 - `no_observability`: the app without the wrapper every HTTP request passes through (request id,
   metrics, access-log switch, CORS check); `project` against it prices that wrapper.
+- `no_metrics`: the project with the per-request metrics recording replaced by a call that does
+  nothing (ids, headers and all else unchanged); `project` against it prices the metrics
+  (`bench/metrics_cost.py`).
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -174,3 +177,22 @@ def no_observability() -> App:
             await app(scope, receive, send)
 
     return serve
+
+
+def metrics_off() -> None:
+    """Make this process's request wrapper record no metrics: its `record` (a list's `append`)
+    becomes `id`, another one-argument C call that keeps nothing, so only the recording differs."""
+    from omnicontacts.observability import middleware
+
+    middleware.record = id
+
+
+def metrics_on() -> None:
+    from omnicontacts.observability import metrics, middleware
+
+    middleware.record = metrics.STATS.record
+
+
+def no_metrics() -> FastAPI:
+    metrics_off()
+    return project()

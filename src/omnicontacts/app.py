@@ -3,7 +3,8 @@
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +28,7 @@ from omnicontacts.livechat.directory_routes import router as directory_router
 from omnicontacts.livechat.routes import router as livechat_router
 from omnicontacts.mail.sender import MailSender
 from omnicontacts.observability import metrics
-from omnicontacts.observability.middleware import label_routes, observe
+from omnicontacts.observability.middleware import label_routes, observe, observe_answer
 from omnicontacts.observability.routes import code_revision, metrics_endpoint, ready_endpoint
 from omnicontacts.portability.routes import router as portability_router
 from omnicontacts.realtime import endpoint as realtime
@@ -69,30 +70,32 @@ class OmnicontactsApp(FastAPI):
     ) -> None:
         super().__init__(*args, **kwargs)
         self._direct_endpoints = direct_endpoints
+        # The metrics' labels as one string object per endpoint (hashed once, compared by identity).
+        self._direct_labelled = {
+            key: (endpoint, sys.intern(key[0]), sys.intern(key[1])) for key, endpoint in direct_endpoints.items()
+        }
         self._access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Every HTTP request, direct or routed, passes here: its id, metrics and access log.
-        if scope["type"] == "http":
-            await observe(scope, receive, send, self._dispatch, log_access=self._access_log)
-        else:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        if not self._access_log and not scope.get("root_path"):
+            direct = self._direct_labelled.get((scope["path"], scope["method"]))
+            if direct is not None:  # the hot path: an API path without parameters, never OPTIONS
+                scope["app"] = self
+                await observe_answer(scope, receive, send, *direct, self._cors_headers)
+                return
+        await observe(scope, receive, send, self._dispatch, log_access=self._access_log)
+
+    def _cors_headers(self, response: Response) -> Sequence[tuple[bytes, bytes]]:
+        return cors.response_headers(self.state._state.get("omni"))
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = getattr(self.state, "omni", None)
-        if (state is None or scope["method"] == "OPTIONS" or state.config.settings.get("API_Enable_CORS")) and scope[
-            "path"
-        ].startswith("/api/"):
-            await cors.handle(scope, receive, send, self._route, state)
+        if scope["path"].startswith("/api/"):
+            await cors.handle(scope, receive, send, self._route, getattr(self.state, "omni", None))
             return
-        # CORS off (the default): `_route`, inlined, as this runs for every request.
-        if not scope.get("root_path"):
-            endpoint = self._direct_endpoints.get((scope["path"], scope["method"]))
-            if endpoint is not None:
-                scope["app"] = self
-                scope["omni.endpoint"] = scope["path"]
-                await endpoint(scope, receive, send)
-                return
         await super().__call__(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -62,7 +62,8 @@ def _serve(backend: str, workdir: Path) -> Iterator[RunningServer]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a shared, busy machine a worker's start-up alone has taken over a minute.
+        deadline = time.monotonic() + 180
         while True:
             try:
                 if httpx.get(base_url + "/api/info", timeout=1).status_code == 200:

@@ -1,8 +1,15 @@
 """The Contact Center's session and CSRF rules, over plain HTTP against the served pages."""
 
+import contextlib
+import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 
 from tests.support import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD
 from tests.ui.conftest import Ui
@@ -114,3 +121,81 @@ def test_signed_out_requests_go_to_sign_in(ui: Ui) -> None:
             assert response.headers["location"] == "/ui/login"
         assert client.post("/ui/contacts/x/delete").status_code == 401
         assert client.get("/ui/contacts", headers={"hx-request": "true"}).headers["hx-redirect"] == "/ui/login"
+
+
+def _session_cookie(client: httpx.Client) -> tuple[str, str, str]:
+    """(cookie value, user id, login token) of a signed-in client."""
+    value = client.cookies["oc_session"].strip('"')
+    user_id, token = value.split(":", 1)
+    return value, user_id, token
+
+
+def test_no_page_carries_the_login_token(ui: Ui) -> None:
+    """The pages' scripts need no login token: the realtime connection is signed in by the cookie."""
+    contact_id = create_contact(ui.api, "Tokenless", ["tokenless@example.com"], [])
+    agent = ui.user(["user", "livechat-agent"])
+    for username, password in ((ADMIN_USERNAME, ADMIN_PASSWORD), (agent["username"], USER_PASSWORD)):
+        client, _ = _signed_in(ui, username, password)
+        _, _, token = _session_cookie(client)
+        for path in ("/ui/contacts", f"/ui/contacts/{contact_id}", "/ui/inbox", "/ui/admin"):
+            response = client.get(path)
+            if username != ADMIN_USERNAME and path == "/ui/admin":
+                assert response.status_code == 403  # not this user's page
+                continue
+            assert response.status_code == 200, path
+            assert token not in response.text, path
+            assert 'name="realtime-token"' not in response.text, path
+        client.close()
+
+
+def _ddp(socket: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
+    """Send one frame and answer the first reply that names its id (`result`, `ready`, `nosub`)."""
+    socket.send(json.dumps(frame))
+    while True:
+        reply = json.loads(socket.recv(timeout=15))
+        if reply.get("id") == frame["id"] or frame["id"] in reply.get("subs", []):
+            return dict(reply)
+
+
+@contextlib.contextmanager
+def _connected(ui: Ui, **headers: str) -> Iterator[ClientConnection]:
+    """A DDP connection past `connected`, its handshake carrying these headers."""
+    url = ui.base_url.replace("http://", "ws://") + "/websocket"
+    with connect(url, additional_headers=headers, open_timeout=15) as socket:
+        socket.send(json.dumps({"msg": "connect", "version": "1", "support": ["1"]}))
+        while json.loads(socket.recv(timeout=15)).get("msg") != "connected":
+            pass
+        yield socket
+
+
+def test_websocket_is_signed_in_by_the_session_cookie_from_this_origin_only(ui: Ui) -> None:
+    agent = ui.user(["user", "livechat-agent"])
+    client, _ = _signed_in(ui, agent["username"], USER_PASSWORD)
+    cookie, user_id, _ = _session_cookie(client)
+    own = ui.base_url  # http://127.0.0.1:<port>: the Host the socket connects to
+    sub = {"msg": "sub", "id": "s1", "name": "stream-notify-user", "params": [f"{user_id}/rooms-changed", {}]}
+
+    with _connected(ui, Cookie=f"oc_session={cookie}", Origin=own) as socket:
+        assert _ddp(socket, sub) == {"msg": "ready", "subs": ["s1"]}
+
+    # The same cookie from a page of another origin (another port of the same host is the same
+    # site, so SameSite=Strict would still send the cookie): the handshake is refused.
+    for origin in ("http://127.0.0.1:1", "http://evil.example", "null"):
+        with pytest.raises(InvalidStatus) as refused, _connected(ui, Cookie=f"oc_session={cookie}", Origin=origin):
+            pass
+        assert refused.value.response.status_code == 403, origin
+    with pytest.raises(InvalidStatus) as no_origin, _connected(ui, Cookie=f"oc_session={cookie}"):
+        pass
+    assert no_origin.value.response.status_code == 403
+
+    # Without the cookie any origin may connect (the livechat widget runs on other sites), signed out.
+    with _connected(ui, Origin="http://evil.example") as socket:
+        refused_sub = _ddp(socket, sub)
+        assert refused_sub["msg"] == "nosub"
+        assert refused_sub["error"] == {
+            "isClientSafe": True,
+            "error": "not-allowed",
+            "message": "[not-allowed]",
+            "errorType": "Meteor.Error",
+        }
+    client.close()

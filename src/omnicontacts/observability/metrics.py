@@ -1,8 +1,9 @@
 """Prometheus metrics, shared by every worker process.
 
-Each request is counted in plain per-process dicts (a few dict operations, no lock, no shared
-memory write) and the totals are handed to prometheus-client once a second and before every
-scrape. In multi-worker mode (`PROMETHEUS_MULTIPROC_DIR`, set by `omnicontacts serve`)
+Each request appends one tuple (endpoint, method, status, seconds) to a per-process list: no
+lock, no shared memory write, no Python call. Once a second, and before every scrape, the list
+is summed into counts, sums and histogram buckets and handed to prometheus-client, so every
+request is counted exactly. In multi-worker mode (`PROMETHEUS_MULTIPROC_DIR`, set by `omnicontacts serve`)
 prometheus-client keeps each worker's values in a memory-mapped file and `/metrics` sums them,
 so any worker answers for all of them; another worker's last second may not be in it yet.
 """
@@ -10,7 +11,11 @@ so any worker answers for all of them; another worker's last second may not be i
 import asyncio
 import os
 from bisect import bisect_left
+from collections import Counter as Tally
 from collections.abc import Callable
+from itertools import groupby, repeat
+from math import fsum
+from operator import itemgetter
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -47,38 +52,42 @@ WEBSOCKET_CONNECTIONS = Gauge(
     multiprocess_mode="livesum",
 )
 
-_Totals = list[float]  # [count, sum of seconds, then one count per bucket and +Inf]
+Observation = tuple[str, str, int, float]  # endpoint, method, status, seconds
+_labels = itemgetter(0, 1, 2)
+_pair = itemgetter(0, 1)
+_duration = itemgetter(3)
 
 
 class RequestStats:
-    """Per-process request totals, waiting to be handed to prometheus-client."""
+    """Per-process requests, waiting to be handed to prometheus-client."""
 
     def __init__(self) -> None:
-        self._totals: dict[tuple[str, str, int], _Totals] = {}
-
-    def record(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        totals = self._totals.get((endpoint, method, status))
-        if totals is None:
-            totals = self._totals[(endpoint, method, status)] = [0.0] * (len(BUCKETS) + 3)
-        totals[0] += 1
-        totals[1] += seconds
-        totals[2 + bisect_left(BUCKETS, seconds)] += 1
+        # One list for the life of the process: the request path keeps its bound `append`.
+        self.pending: list[Observation] = []
+        self.record = self.pending.append
 
     def flush(self) -> None:
-        pending, self._totals = self._totals, {}
-        latency: dict[tuple[str, str], _Totals] = {}
-        for (endpoint, method, status), totals in pending.items():
-            REQUESTS.labels(endpoint, method, str(status)).inc(totals[0])
-            merged = latency.setdefault((endpoint, method), [0.0] * (len(BUCKETS) + 3))
-            for index, value in enumerate(totals):
-                merged[index] += value
-        for (endpoint, method), totals in latency.items():
-            child = LATENCY.labels(endpoint, method)
+        """Sum the requests since the last flush into the metrics. Each request's share of this
+        work runs inside C (map, zip, Counter, sorted, groupby, fsum); Python runs once per label set."""
+        # The event loop's thread is the only one appending: nothing arrives between these two.
+        batch = self.pending.copy()
+        self.pending.clear()
+        if not batch:
+            return
+        for (endpoint, method, status), count in Tally(map(_labels, batch)).items():
+            REQUESTS.labels(endpoint, method, str(status)).inc(count)
+        pairs = list(map(_pair, batch))
+        seconds = list(map(_duration, batch))
+        buckets = Tally(zip(pairs, map(bisect_left, repeat(BUCKETS), seconds), strict=True))
+        # Positions ordered by label pair only (a stable sort: one run when all pairs are equal).
+        for pair, positions in groupby(sorted(range(len(pairs)), key=pairs.__getitem__), key=pairs.__getitem__):
+            child = LATENCY.labels(*pair)
             # Histogram has no "observe n values"; its bucket and sum values are what observe() adds to.
-            child._sum.inc(totals[1])
-            for index, bucket_count in enumerate(totals[2:]):
-                if bucket_count:
-                    child._buckets[index].inc(bucket_count)
+            child._sum.inc(fsum(map(seconds.__getitem__, positions)))
+            for index in range(len(BUCKETS) + 1):
+                in_bucket = buckets.get((pair, index))
+                if in_bucket:
+                    child._buckets[index].inc(in_bucket)
 
 
 STATS = RequestStats()

@@ -9,8 +9,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Protocol
 
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -18,6 +20,8 @@ from omnicontacts.observability.logs import request_id
 from omnicontacts.observability.metrics import STATS
 
 access_log = logging.getLogger("omnicontacts.access")
+# Every request's metrics: one list append, summed once a second (observability/metrics.py).
+record = STATS.record
 
 # A client's own id is kept when it is short and plain, so it can be searched for in the logs
 # without quoting; anything else gets a new one.
@@ -69,7 +73,7 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, l
         await app(scope, receive, send_with_id)
     finally:
         elapsed = time.perf_counter() - started
-        STATS.record(_endpoint_label(scope), scope["method"], status, elapsed)
+        record((_endpoint_label(scope), scope["method"], status, elapsed))
         if log_access:
             access_log.info(
                 '%s "%s %s" %d %.1fms',
@@ -79,6 +83,44 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, l
                 status,
                 elapsed * 1000,
             )
+        request_id.reset(token)
+
+
+class Answering(Protocol):
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response: ...
+
+
+async def observe_answer(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    endpoint: Answering,
+    label: str,
+    method: str,
+    extra_headers: Callable[[Response], Sequence[tuple[bytes, bytes]]],
+) -> None:
+    """`observe` for the direct dispatch of an API endpoint with the access log off: the hot path.
+
+    The same id, header, metrics and context as `observe`, but the endpoint hands its response
+    back before it is sent, so the status and the headers need no wrapper around `send` (one
+    coroutine call per ASGI message and a closure per request saved). `extra_headers` adds the
+    app's own (CORS), decided once the endpoint has run."""
+    rid = _incoming_id(scope)
+    token = request_id.set(rid)
+    status = 500
+    started = time.perf_counter()
+    try:
+        response = await endpoint.answer(scope, receive, send)
+        status = response.status_code
+        # A new list: a response may keep the one it was built with.
+        response.raw_headers = [
+            *response.raw_headers,
+            *extra_headers(response),
+            (b"x-request-id", rid.encode("latin-1")),
+        ]
+        await response(scope, receive, send)
+    finally:
+        record((label, method, status, time.perf_counter() - started))
         request_id.reset(token)
 
 

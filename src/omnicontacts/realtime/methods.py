@@ -43,8 +43,7 @@ async def login(caller: Caller, request: Any) -> dict[str, Any]:
         raise LOGGED_OUT
     user = AuthUser(row["id"], row["username"], tuple(_roles(row["roles"])))
     if caller.session is not None:
-        caller.session.user = user
-        caller.session.login_token_hash = hashed
+        caller.session.sign_in(user, hashed)
     expires = to_iso(parse_iso(row["created_at"]) + timedelta(days=LOGIN_EXPIRATION_DAYS))
     return {"id": user.id, "token": token, "tokenExpires": expires, "type": "resume"}
 

@@ -114,6 +114,11 @@ class Session(Outbox):
         with contextlib.suppress(Exception):
             await self.ws.close(code)
 
+    def sign_in(self, user: AuthUser, login_token_hash: str) -> None:
+        """Act as this user from now on; the token is checked again on every call."""
+        self.user = user
+        self.login_token_hash = login_token_hash
+
     @property
     def user_id(self) -> str | None:
         return self.user.id if self.user else None

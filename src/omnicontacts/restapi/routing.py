@@ -201,6 +201,11 @@ class Endpoint:
         response = await self._serve(Request(scope, receive, send))
         await response(scope, receive, send)
 
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response:
+        """The response to one API request, not yet sent (the app's direct dispatch adds its
+        request id header and reads its status without wrapping `send`)."""
+        return await self._serve(Request(scope, receive, send))
+
     async def serve(self, request: Request) -> Response:
         """The whole wrapper (auth, permissions, validation, handler, error rendering) for one
         request; the Contact Center pages call endpoints in-process through this. The API's rate

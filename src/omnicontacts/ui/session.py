@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from omnicontacts.restapi.routing import AppState, AuthUser, authenticate_token
@@ -43,7 +43,8 @@ def csrf_for(login_token: str) -> str:
     return hmac.new(login_token.encode(), b"omnicontacts-ui-csrf", hashlib.sha256).hexdigest()
 
 
-def credentials(request: Request) -> tuple[str, str] | None:
+def credentials(request: HTTPConnection) -> tuple[str, str] | None:
+    """(user id, login token) from the session cookie of a page request or a WebSocket handshake."""
     raw = request.cookies.get(SESSION_COOKIE, "")
     if not raw or len(raw) > MAX_COOKIE or ":" not in raw:
         return None

@@ -1,25 +1,26 @@
 // The inbox's live parts over the server's realtime layer (Meteor DDP on /websocket): the queue,
 // the agent's rooms and the open conversation refresh when the server announces a change, and
-// typing shows both ways. A small client of our own: the DDP subset needed here (connect, login
-// by resume token, sub, method, ping/pong) is a few dozen lines, where the npm DDP clients are
-// CommonJS packages that would need a bundling step. Without a connection the page polls.
+// typing shows both ways. A small client of our own: the DDP subset needed here (connect, sub,
+// method, ping/pong) is a few dozen lines, where the npm DDP clients are CommonJS packages that
+// would need a bundling step. The page holds no login token: the WebSocket handshake carries the
+// HttpOnly session cookie, and the server signs the connection in from it (same origin only).
+// Without a connection, or if the server refuses a subscription, the page polls.
 (function () {
   "use strict";
   function meta(name) {
     var el = document.querySelector('meta[name="' + name + '"]');
     return el ? el.getAttribute("content") : "";
   }
-  var token = meta("realtime-token");
   var userId = meta("realtime-user");
   var username = meta("realtime-username");
-  if (!token || !window.WebSocket) return;
+  if (!userId || !window.WebSocket) return;
   var conversation = document.querySelector("[data-room]");
   var rid = conversation ? conversation.getAttribute("data-room") : "";
   var typingLine = document.getElementById("typing");
   var typingText = typingLine ? typingLine.getAttribute("data-text") : "";
   var socket = null;
   var counter = 0;
-  var loginId = "";
+  var firstSub = "";
   var pollTimer = null;
   var typingSent = false;
   var typingTimer = null;
@@ -54,7 +55,9 @@
     return id;
   }
   function subscribe(name, eventName) {
-    send({ msg: "sub", id: nextId(), name: name, params: [eventName, { useCollection: false, args: [] }] });
+    var id = nextId();
+    send({ msg: "sub", id: id, name: name, params: [eventName, { useCollection: false, args: [] }] });
+    return id;
   }
   function showTyping(who, on) {
     if (!typingLine || who === username) return;
@@ -84,16 +87,16 @@
       if (frame.msg === "ping") {
         send({ msg: "pong" });
       } else if (frame.msg === "connected") {
-        loginId = call("login", [{ resume: token }]);
-      } else if (frame.msg === "result" && frame.id === loginId) {
-        if (frame.error) { socket.close(); return; }
-        subscribe("stream-livechat-inquiry-queue-observer", "public");
+        firstSub = subscribe("stream-livechat-inquiry-queue-observer", "public");
         subscribe("stream-notify-user", userId + "/subscriptions-changed");
         subscribe("stream-notify-user", userId + "/rooms-changed");
         if (rid) {
           subscribe("stream-room-messages", rid);
           subscribe("stream-notify-room", rid + "/typing");
         }
+      } else if (frame.msg === "nosub" && frame.error) {
+        socket.close(); // not signed in (the session ended): poll until a new connection is
+      } else if (frame.msg === "ready" && frame.subs && frame.subs.indexOf(firstSub) >= 0) {
         setLive(true);
         refreshAll(); // whatever happened before the subscriptions began
       } else if (frame.msg === "changed" && frame.fields) {
