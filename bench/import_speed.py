@@ -98,14 +98,14 @@ class BackendClock:
         return sum(self.seconds.values())
 
 
-def _cli(settings: Settings, path: Path) -> tuple[float, float, int, str]:
+def _cli(settings: Settings, path: Path, command: list[str]) -> tuple[float, float, int, str]:
     """(wall seconds, CPU seconds, peak RSS in KB, output) of one `omnicontacts import`."""
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     if settings.database_schema:
         env["DATABASE_SCHEMA"] = settings.database_schema
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "omnicontacts", "import", str(path)],
+        [*command, "import", str(path)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -152,7 +152,13 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--command",
+        default=f"{sys.executable} -m omnicontacts",
+        help="the omnicontacts command to time (another checkout's, for a before/after)",
+    )
     args = parser.parse_args()
+    command = args.command.split()
     work = Path(tempfile.mkdtemp(prefix="omnicontacts-import-bench-"))
     path = work / "contacts.csv"
     write_file(path, args.contacts)
@@ -168,10 +174,10 @@ def main() -> None:
         before = os.getloadavg()[0]
         if settings.is_postgres:
             with BackendClock(settings.database_url) as clock:
-                wall, cpu, rss_kb, _ = _cli(settings, path)
+                wall, cpu, rss_kb, _ = _cli(settings, path, command)
             database_cpu = f", PostgreSQL CPU {clock.total:.1f}s"
         else:
-            wall, cpu, rss_kb, _ = _cli(settings, path)
+            wall, cpu, rss_kb, _ = _cli(settings, path, command)
             database_cpu = ""
         after = os.getloadavg()[0]
         job = asyncio.run(_check(settings, args.contacts))
@@ -179,7 +185,8 @@ def main() -> None:
         print(
             f"run {run + 1}: {args.contacts / wall:,.0f} contacts/s ({wall:.1f}s wall: load {job.get('loadSeconds')}s, "
             f"index builds {job.get('indexSeconds', 0)}s{', bulk' if job.get('bulk') else ''}); "
-            f"import process CPU {cpu:.1f}s{database_cpu}, peak RSS {rss_kb / 1024:.0f} MB; load average {before:.1f} -> {after:.1f}",
+            f"import process CPU {cpu:.1f}s{database_cpu}, peak RSS {rss_kb / 1024:.0f} MB; "
+            f"load average {before:.1f} -> {after:.1f}",
             flush=True,
         )
         if settings.database_schema:

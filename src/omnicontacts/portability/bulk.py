@@ -1,6 +1,6 @@
 """A first big import into an empty store, with the costliest indexes built once at the end.
 
-Written row by row, every index of `contacts` (a trigram GIN over the search text and eight
+Written row by row, every index of `contacts` (a trigram GIN over the search text and seven
 b-trees) and the primary key of `contact_number_keys` (about fifteen keys per contact) cost an
 import most of its time; built once over the loaded tables, with sorted bulk builds, they cost a
 fraction of it. So on PostgreSQL, when the file is big and the store holds (nearly) no contacts,
@@ -37,9 +37,10 @@ from omnicontacts.timeutil import now_iso
 
 log = logging.getLogger("omnicontacts.import")
 
-# pg_advisory_lock's key for "an import is loading with indexes dropped" (any constant unique to
-# this use; "omni" "bulk" in ASCII).
-BULK_LOCK = 0x6F6D6E69_62756C6B
+# pg_advisory_lock's keys for "an import is loading with indexes dropped": this constant ("bulk"
+# in ASCII) and a hash of the schema, since advisory locks are per database and deployments may
+# share one database in several schemas.
+BULK_LOCK = 0x62756C6B
 DROPPED = "indexesDropped"
 # Memory for each index build (the server's default, 64 MB, makes the trigram build spill to disk).
 BUILD_MEMORY = "512MB"
@@ -175,12 +176,12 @@ async def _restore_others(storage: Storage, conn: Connection, keep: str | None) 
 
 
 async def _try_lock(conn: Connection) -> bool:
-    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", BULK_LOCK))
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", BULK_LOCK))
 
 
 async def _unlock(conn: Connection) -> None:
     # Pooled connections are handed back without a reset: the lock must be let go explicitly.
-    await conn.execute("SELECT pg_advisory_unlock($1)", BULK_LOCK)
+    await conn.execute("SELECT pg_advisory_unlock($1, hashtext(current_schema()))", BULK_LOCK)
 
 
 async def restore_indexes(storage: Storage) -> None:
