@@ -272,10 +272,15 @@ def _batches(
         yield batch, counter.bytes_read
 
 
-async def _read_ahead(batches: Iterator[Batch]) -> AsyncIterator[Batch]:
+async def _read_ahead(batches: Iterator[Batch], ahead: bool) -> AsyncIterator[Batch]:
     """The batches, the next one read and checked by a thread while the caller writes the
-    current one (the event loop waits on the database meanwhile, so the two overlap). Memory
-    holds two batches at most."""
+    current one (the event loop waits on PostgreSQL meanwhile, so the two overlap). Memory
+    holds two batches at most. Not on SQLite: its writes run in this process, and a reading
+    thread would only make each batch hold the write lock longer."""
+    if not ahead:
+        for each in batches:
+            yield each
+        return
     loop = asyncio.get_running_loop()
     pending = loop.run_in_executor(None, next, batches, None)
     try:
@@ -359,7 +364,7 @@ async def run_import(
         with path.open("rb") as stream:
             batches = _batches(path, fmt, ByteCounter(stream), checker, job["nextLine"], batch_size)
             try:
-                async for batch, bytes_read in _read_ahead(batches):
+                async for batch, bytes_read in _read_ahead(batches, storage.dialect == "postgresql"):
                     await _commit_batch(storage, job, checker, batch, actor, bytes_read, on_progress)
             except BadHeader as error:
                 job["status"], job["error"] = "failed", str(error)
