@@ -12,11 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from tests.contacts.conversations import run
 from tests.livechat.steps import create_contact, get_contact
-from tests.portability.helpers import search
+from tests.portability.helpers import latest_job, search
 from tests.support import Api, RunningServer
 
 ROWS = 20000
@@ -42,11 +40,7 @@ def _run(server: RunningServer, *args: str) -> tuple[int, str]:
 
 
 def _job(server: RunningServer) -> dict[str, Any] | None:
-    async def read(conn: Any) -> Any:
-        return await conn.fetchval("SELECT doc FROM imports ORDER BY created_at DESC, id DESC LIMIT 1")
-
-    text = run(server, read)
-    return None if text is None else orjson.loads(text)
+    return latest_job(server)
 
 
 def _indexes(server: RunningServer) -> set[str]:
