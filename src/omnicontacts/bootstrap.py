@@ -5,6 +5,7 @@ import logging
 
 from omnicontacts.accounts import service as accounts_service
 from omnicontacts.accounts.passwords import hash_password
+from omnicontacts.portability import bulk
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.storage.migrate import upgrade
@@ -12,8 +13,9 @@ from omnicontacts.storage.migrate import upgrade
 log = logging.getLogger("omnicontacts")
 
 
-async def seed(settings: Settings) -> str | None:
-    """Seed defaults and the admin; answer the schema revision the database is at."""
+async def seed(settings: Settings, *, restore_indexes: bool = True) -> str | None:
+    """Seed defaults and the admin, build any indexes a killed bulk import left dropped; answer
+    the schema revision the database is at."""
     admin_hash = None
     if settings.admin_username and settings.admin_pass:
         # Hashed before the transaction opens: bcrypt holds no database.
@@ -36,12 +38,14 @@ async def seed(settings: Settings) -> str | None:
             elif settings.admin_username or settings.admin_pass:
                 log.warning("no admin created: ADMIN_USERNAME and ADMIN_PASS must both be set")
             revision = await conn.fetchval("SELECT version_num FROM alembic_version")
-            return str(revision) if revision is not None else None
+        if restore_indexes:
+            await bulk.restore_indexes(storage)
+        return str(revision) if revision is not None else None
     finally:
         await storage.close()
 
 
-def prepare_database(settings: Settings) -> str | None:
+def prepare_database(settings: Settings, *, restore_indexes: bool = True) -> str | None:
     """Run pending migrations, then seed defaults and the admin from the environment; answer the revision."""
     upgrade(settings)
-    return asyncio.run(seed(settings))
+    return asyncio.run(seed(settings, restore_indexes=restore_indexes))

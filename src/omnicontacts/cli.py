@@ -240,6 +240,9 @@ def import_contacts(
     ),
     fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be imported; write nothing"),
+    batch_size: int = typer.Option(
+        5000, "--batch-size", min=1, max=100_000, help="Rows per transaction (each batch is all or nothing)"
+    ),
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Import contacts in batches; run it again to resume an interrupted import."""
@@ -247,7 +250,7 @@ def import_contacts(
 
     if fmt not in (None, "csv", "jsonl"):
         raise typer.BadParameter("--format must be csv or jsonl")
-    raise typer.Exit(run_import_command(_settings(database_url), file, fmt, dry_run))
+    raise typer.Exit(run_import_command(_settings(database_url), file, fmt, dry_run, batch_size))
 
 
 @cli.command("export")

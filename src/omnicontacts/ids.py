@@ -26,3 +26,15 @@ def object_id() -> str:
 def secret_token() -> str:
     """A login token: 43 URL-safe characters, like Meteor's Random.secret()."""
     return secrets.token_urlsafe(32)
+
+
+def object_ids(count: int) -> list[str]:
+    """`count` ObjectId-shaped ids at once (one read of the random source, for bulk imports)."""
+    global _counter
+    seconds = f"{int(time.time()):08x}"
+    random_hex = os.urandom(5 * count).hex()
+    made = []
+    for index in range(count):
+        _counter = (_counter + 1) & 0xFFFFFF
+        made.append(f"{seconds}{random_hex[index * 10 : index * 10 + 10]}{_counter:06x}")
+    return made

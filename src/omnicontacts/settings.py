@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     # missed the change's announcement. 0 checks every request against the database.
     auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    # A bulk import of a file this big (bytes) into a store of at most this many contacts builds
+    # its costliest indexes once at the end instead of row by row (PostgreSQL; docs/architecture.md).
+    # IMPORT_BULK_MIN_BYTES=-1 never does.
+    import_bulk_min_bytes: int = 8_000_000
+    import_bulk_max_contacts: int = 10_000
+
     # Rocket.Chat's variables: any non-empty TEST_MODE turns the API rate limiter off (how its
     # end-to-end suites run); NODE_ENV=development honours API_Enable_Rate_Limiter_Dev.
     test_mode: str | None = None

@@ -1,9 +1,14 @@
-"""Uploading an import through the REST API and waiting for it to finish."""
+"""Uploading an import through the REST API and waiting for it to finish; reading an import's
+document while another process imports."""
 
+import asyncio
 import time
 from typing import Any
 
-from tests.support import Api
+import orjson
+
+from omnicontacts.storage import open_storage
+from tests.support import Api, RunningServer
 
 
 def upload(api: Api, content: bytes, filename: str = "contacts.csv", **fields: str) -> str:
@@ -36,3 +41,20 @@ def search(api: Api, text: str = "") -> list[dict[str, Any]]:
     response = api.get("omnichannel/contacts.search", params={"searchText": text, "count": 0})
     assert response.status_code == 200, response.text
     return response.json()["contacts"]  # type: ignore[no-any-return]
+
+
+def latest_job(server: RunningServer) -> dict[str, Any] | None:
+    """The newest import's document, read outside any write transaction: on SQLite an import in
+    another process holds the write lock for a whole batch, which a slow machine can stretch
+    past the busy timeout."""
+
+    async def main() -> Any:
+        storage = await open_storage(server.settings)
+        try:
+            async with storage.connection() as conn:
+                return await conn.fetchval("SELECT doc FROM imports ORDER BY created_at DESC, id DESC LIMIT 1")
+        finally:
+            await storage.close()
+
+    text = asyncio.run(main())
+    return None if text is None else orjson.loads(text)

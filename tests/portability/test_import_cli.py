@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.portability.helpers import search
+from tests.portability.helpers import latest_job, search
 from tests.support import Api, RunningServer
 
 ROWS = 20000
@@ -55,17 +55,7 @@ def _state(api: Api) -> list[tuple[Any, ...]]:
 
 
 def _job(api: Api, server: RunningServer) -> dict[str, Any] | None:
-    from tests.contacts.conversations import run
-
-    async def read(conn: Any) -> Any:
-        return await conn.fetchval("SELECT doc FROM imports ORDER BY created_at DESC LIMIT 1")
-
-    text = run(server, read)
-    if text is None:
-        return None
-    import orjson
-
-    return orjson.loads(text)  # type: ignore[no-any-return]
+    return latest_job(server)
 
 
 def test_dry_run_reports_and_writes_nothing(api: Api, server: RunningServer, tmp_path: Path) -> None:

@@ -65,13 +65,15 @@ def _digits(text: str) -> int:
     return sum(character.isdigit() for character in text)
 
 
+# At each digit (every digit lies in a run), the rest of its run up to NUMBER_KEY_LENGTH
+# characters: a lookahead, so the matches overlap and one regex pass finds every key.
+_NUMBER_KEY = re.compile(rf"(?=([0-9][0-9+\-(). ]{{0,{NUMBER_KEY_LENGTH - 1}}}))")
+
+
 def number_keys(text: str) -> set[str]:
     """The keys `contact_number_keys` holds for a search text: from each digit of each run of
     number characters, the rest of the run, up to NUMBER_KEY_LENGTH characters."""
-    keys: set[str] = set()
-    for run in NUMBER_RUN.findall(text):
-        keys.update(run[start : start + NUMBER_KEY_LENGTH] for start, char in enumerate(run) if char.isdigit())
-    return keys
+    return set(_NUMBER_KEY.findall(text))
 
 
 # A term whose longest number run has this many digits is looked up by that run: it is rarer

@@ -92,12 +92,15 @@ def new_contact_doc(
     custom_fields: dict[str, Any],
     contact_manager: str | None,
     import_ids: list[str] | None = None,
+    contact_id: str | None = None,
+    now: str | None = None,
 ) -> dict[str, Any]:
     """A pre-registered contact as POST omnichannel/contacts stores it, its values already
-    checked (the bulk import builds many with it, then stores them at once)."""
-    now = now_iso()
+    checked (the bulk import builds many with it, with ids and a time made once per batch,
+    then stores them at once)."""
+    now = now or now_iso()
     doc: dict[str, Any] = {
-        "_id": ids.object_id(),
+        "_id": contact_id or ids.object_id(),
         "createdAt": now,
         "name": name,
         "emails": [{"address": address} for address in emails],

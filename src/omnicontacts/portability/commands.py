@@ -39,15 +39,17 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def run_import_command(settings: Settings, path: Path, fmt: str | None, dry: bool) -> int:
+def run_import_command(settings: Settings, path: Path, fmt: str | None, dry: bool, batch_size: int) -> int:
     from omnicontacts.bootstrap import prepare_database
-    from omnicontacts.portability import importer
+    from omnicontacts.portability import bulk, importer
     from omnicontacts.storage import open_storage
 
     if not path.is_file():
         typer.echo(f"error: no such file: {path}", err=True)
         return 2
-    prepare_database(settings)
+    # The import builds any indexes a killed import left dropped itself (or, resuming that very
+    # import, goes on without them): not at start-up here.
+    prepare_database(settings, restore_indexes=False)
     console = Console(stderr=True)
 
     async def work() -> dict[str, Any]:
@@ -60,8 +62,15 @@ def run_import_command(settings: Settings, path: Path, fmt: str | None, dry: boo
                     progress.update(task, completed=state["bytesRead"], rows=state["counts"]["rows"])
 
                 if dry:
-                    return await importer.dry_run(storage, path, fmt=fmt, on_progress=update)
-                return await importer.run_import(storage, path, fmt=fmt, on_progress=update)
+                    return await importer.dry_run(storage, path, fmt=fmt, batch_size=batch_size, on_progress=update)
+                return await importer.run_import(
+                    storage,
+                    path,
+                    fmt=fmt,
+                    batch_size=batch_size,
+                    bulk_policy=bulk.policy(settings),
+                    on_progress=update,
+                )
         finally:
             await storage.close()
 

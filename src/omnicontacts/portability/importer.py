@@ -16,8 +16,11 @@ Per row, in file order:
   rows as one at a time.
 """
 
+import asyncio
+import contextlib
 import hashlib
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from omnicontacts.contacts import lifecycle, service
 from omnicontacts.contacts import repository as contacts_repository
 from omnicontacts.contacts.events import record_contact_event
 from omnicontacts.livechat import repository as livechat_repository
-from omnicontacts.portability import repository
+from omnicontacts.portability import bulk, repository
 from omnicontacts.portability.reading import (
     ByteCounter,
     CsvRecord,
@@ -42,6 +45,7 @@ from omnicontacts.storage import Connection, Storage
 from omnicontacts.timeutil import now_iso
 
 BATCH_SIZE = 5000
+DEFAULT_BULK = bulk.BulkPolicy()
 FORMATS = ("csv", "jsonl")
 COUNTERS = ("rows", "created", "updated", "merged", "unchanged", "rejected")
 
@@ -153,7 +157,9 @@ async def _existing_contact(conn: Connection, row: ImportRow) -> tuple[str, str]
     return None
 
 
-async def _new_doc(conn: Connection, row: ImportRow) -> dict[str, Any]:
+async def _new_doc(
+    conn: Connection, row: ImportRow, contact_id: str | None = None, now: str | None = None
+) -> dict[str, Any]:
     # Rocket.Chat's importer names a contact without a name as it names a new visitor.
     name = row.name or f"guest-{await livechat_repository.next_guest_number(conn)}"
     return service.new_contact_doc(
@@ -163,6 +169,8 @@ async def _new_doc(conn: Connection, row: ImportRow) -> dict[str, Any]:
         custom_fields=row.custom_fields,
         contact_manager=row.manager,
         import_ids=[row.import_id] if row.import_id else None,
+        contact_id=contact_id,
+        now=now,
     )
 
 
@@ -204,7 +212,9 @@ async def process_batch(
         claimed.update(keys)
         (later if touches else fresh).append(row)
 
-    docs = [await _new_doc(conn, row) for row in fresh]
+    now = now_iso()
+    new_ids = ids.object_ids(len(fresh))
+    docs = [await _new_doc(conn, row, contact_id, now) for row, contact_id in zip(fresh, new_ids, strict=True)]
     await contacts_repository.insert_contacts(conn, docs)
     outcome.counts["created"] += len(docs)
 
@@ -238,6 +248,49 @@ def _rows(path: Path, fmt: str, counter: ByteCounter) -> Iterator[ImportRow | Re
     columns = check_header(header.fields)
     for record in records:
         yield record if isinstance(record, Rejected) else from_csv(columns, record)
+
+
+Batch = tuple[list[ImportRow | Rejected], int]
+
+
+def _batches(
+    path: Path, fmt: str, counter: ByteCounter, checker: RowChecker, first_line: int, batch_size: int
+) -> Iterator[Batch]:
+    """The file's rows from `first_line` on, in batches with the bytes read so far, each row
+    through the checks that need no database."""
+    batch: list[ImportRow | Rejected] = []
+    for item in _rows(path, fmt, counter):
+        if item.line < first_line:
+            continue
+        if isinstance(item, ImportRow):
+            item = checker.check_offline(item) or item
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield batch, counter.bytes_read
+            batch = []
+    if batch:
+        yield batch, counter.bytes_read
+
+
+async def _read_ahead(batches: Iterator[Batch], ahead: bool) -> AsyncIterator[Batch]:
+    """The batches, the next one read and checked by a thread while the caller writes the
+    current one (the event loop waits on PostgreSQL meanwhile, so the two overlap). Memory
+    holds two batches at most. Not on SQLite: its writes run in this process, and a reading
+    thread would only make each batch hold the write lock longer."""
+    if not ahead:
+        for each in batches:
+            yield each
+        return
+    loop = asyncio.get_running_loop()
+    pending = loop.run_in_executor(None, next, batches, None)
+    try:
+        while (batch := await pending) is not None:
+            pending = loop.run_in_executor(None, next, batches, None)
+            yield batch
+    finally:
+        # Stopped early: let the thread finish before the file is closed under it.
+        with contextlib.suppress(Exception):
+            await pending
 
 
 def _line(item: ImportRow | Rejected | CsvRecord | JsonRecord) -> int:
@@ -292,32 +345,33 @@ async def run_import(
     job_id: str | None = None,
     user: dict[str, Any] | None = None,
     batch_size: int = BATCH_SIZE,
+    bulk_policy: bulk.BulkPolicy | None = DEFAULT_BULK,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Import (or resume importing) a file; answers the finished import's document."""
+    """Import (or resume importing) a file; answers the finished import's document.
+
+    `bulk_policy` says when a big first import may drop the costliest indexes and build them at
+    its end (`portability.bulk`); None keeps every index live."""
     fmt = fmt or guess_format(path)
     job = await _job_for(storage, path, fmt, job_id, user)
     actor = {"type": "import", "_id": job["_id"], **({"user": user} if user else {})}
     async with storage.connection() as conn:
         checker = await RowChecker.load(conn)
-    with path.open("rb") as stream:
-        counter = ByteCounter(stream)
-        batch: list[ImportRow | Rejected] = []
-        try:
-            for item in _rows(path, fmt, counter):
-                if item.line < job["nextLine"]:
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    await _commit_batch(storage, job, checker, batch, actor, counter.bytes_read, on_progress)
-                    batch = []
-            if batch:
-                await _commit_batch(storage, job, checker, batch, actor, counter.bytes_read, on_progress)
-        except BadHeader as error:
-            job["status"], job["error"] = "failed", str(error)
-        else:
-            job["status"] = "done"
-            job["bytesRead"] = job["fileSize"]
+    started = time.monotonic()
+    async with bulk.session(storage, job, bulk_policy, job["fileSize"]) as bulk_load:
+        if bulk_load:
+            job["bulk"] = True
+        with path.open("rb") as stream:
+            batches = _batches(path, fmt, ByteCounter(stream), checker, job["nextLine"], batch_size)
+            try:
+                async for batch, bytes_read in _read_ahead(batches, storage.dialect == "postgresql"):
+                    await _commit_batch(storage, job, checker, batch, actor, bytes_read, on_progress)
+            except BadHeader as error:
+                job["status"], job["error"] = "failed", str(error)
+            else:
+                job["status"] = "done"
+                job["bytesRead"] = job["fileSize"]
+        job["loadSeconds"] = round(time.monotonic() - started, 1)
     job["_updatedAt"] = now_iso()
     async with storage.transaction() as conn:
         await repository.save_job(conn, job)
@@ -337,6 +391,7 @@ async def _commit_batch(
     on_progress: Progress | None,
 ) -> None:
     async with storage.transaction() as conn:
+        await _relaxed_commit(conn)
         outcome = await process_batch(conn, checker, batch, actor)
         await repository.add_rejections(conn, job["_id"], outcome.rejections)
         for key, value in outcome.counts.items():
@@ -348,6 +403,14 @@ async def _commit_batch(
         await changes.publish(conn, "import", _id=job["_id"])
     if on_progress:
         on_progress(job)
+
+
+async def _relaxed_commit(conn: Connection) -> None:
+    """A batch's commit need not wait for its WAL to reach the disk: a server crash can lose the
+    last batches, but their progress (`nextLine`) is lost with them, in the same transaction, so
+    the import resumes before them. Never a half batch, only a shorter run to resume."""
+    if conn.dialect == "postgresql":
+        await conn.execute("SET LOCAL synchronous_commit = off")
 
 
 async def dry_run(

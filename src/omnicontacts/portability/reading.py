@@ -107,7 +107,10 @@ def csv_records(lines: ByteCounter) -> Iterator[CsvRecord | Rejected]:
             else:
                 yield Rejected(number, WRONG_ENCODING)
             continue
-        if not pending and not text.strip():
+        if not pending and '"' not in text:
+            # The common line: a whole record without quotes.
+            if text.strip():
+                yield CsvRecord(number, text.split(","))
             continue
         pending.append((number, text))
         size += len(text)

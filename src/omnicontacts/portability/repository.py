@@ -58,3 +58,10 @@ async def rejections_page(conn: Connection, job_id: str, *, offset: int, count: 
         job_id,
     )
     return [{"line": int(row["line"]), "reason": row["reason"]} for row in rows]
+
+
+async def jobs_with_dropped_indexes(conn: Connection) -> list[dict[str, Any]]:
+    """Imports whose document lists indexes they dropped and have not built again (a handful of
+    rows at most: one per import ever run, and this runs once per import and start-up)."""
+    rows = await conn.fetch("SELECT doc FROM imports WHERE doc LIKE '%\"indexesDropped\"%' ORDER BY created_at, id")
+    return [jsonutil.loads(row["doc"]) for row in rows]

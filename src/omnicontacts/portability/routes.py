@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
-from omnicontacts.portability import access, exporter, importer, repository
+from omnicontacts.portability import access, bulk, exporter, importer, repository
 from omnicontacts.restapi.errors import Failure, InvalidParams
 from omnicontacts.restapi.routing import RequestContext, Router
 from omnicontacts.restapi.validation import validate
@@ -91,7 +91,7 @@ def _run_in_background(settings: Settings, upload: BinaryIO, job_id: str, fmt: s
 async def _import(settings: Settings, path: Path, job_id: str, fmt: str) -> None:
     storage = await open_storage(settings)
     try:
-        await importer.run_import(storage, path, fmt=fmt, job_id=job_id)
+        await importer.run_import(storage, path, fmt=fmt, job_id=job_id, bulk_policy=bulk.policy(settings))
     finally:
         await storage.close()
 

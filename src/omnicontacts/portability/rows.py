@@ -57,6 +57,8 @@ class ImportRow:
     manager_is_id: bool = False
     # CSV keeps unknown columns out (Rocket.Chat's importer ignores them); JSON Lines refuses them.
     ignore_unknown_fields: bool = False
+    # The checks that need no database passed already (done by the thread that reads the file).
+    checked: bool = False
 
 
 def check_header(fields: list[str]) -> list[str]:
@@ -148,9 +150,9 @@ class RowChecker:
             self._managers[key] = user_id
         return self._managers[key]
 
-    async def check(self, conn: Connection, row: ImportRow) -> Rejected | None:
-        """Rejected, or None with the row's manager resolved to a user id and its custom
-        fields reduced to the accepted values."""
+    def check_offline(self, row: ImportRow) -> Rejected | None:
+        """The checks that need no database: limits, emails, custom fields (whose definitions
+        were read once). On success the row's custom fields are reduced to the accepted values."""
         reason = _over_limit(row)
         if reason:
             return Rejected(row.line, reason)
@@ -167,6 +169,16 @@ class RowChecker:
             if len(value) > MAX_FIELD_VALUE:
                 return Rejected(row.line, f"custom field {key} is longer than {MAX_FIELD_VALUE} characters")
         row.custom_fields = accepted
+        row.checked = True
+        return None
+
+    async def check(self, conn: Connection, row: ImportRow) -> Rejected | None:
+        """Rejected, or None with the row's manager resolved to a user id and its custom
+        fields reduced to the accepted values."""
+        if not row.checked:
+            rejected = self.check_offline(row)
+            if rejected is not None:
+                return rejected
         if row.manager is not None:
             manager_id = await self._manager_id(conn, row.manager, row.manager_is_id)
             if manager_id is None:
