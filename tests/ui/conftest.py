@@ -62,7 +62,7 @@ def _serve(backend: str, workdir: Path) -> Iterator[RunningServer]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine takes a minute to import
         while True:
             try:
                 if httpx.get(base_url + "/api/info", timeout=1).status_code == 200:
