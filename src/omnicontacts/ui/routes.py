@@ -1,5 +1,6 @@
 """The Contact Center's pages (HTTP only): each reads the session, calls the API's endpoints
-in-process (`ui.api`) or, for the filtered contact list, the contacts service, and renders."""
+in-process (`ui.api`) or, for the filtered contact list and its saved filters, the contacts and
+saved-filters services (which have no API endpoint), and renders."""
 
 import base64
 import binascii
