@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4650)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--pages", default="", help="only the pages whose name contains one of these (comma-separated)")
     args = parser.parse_args()
 
     env = {
@@ -168,7 +169,8 @@ def main() -> None:
                 "profile, contact with conversations": [f"/ui/contacts/{i}" for i in samples["served"][:n]],
                 "transcript": [f"/ui/rooms/{i}" for i in samples["rooms"][:n]],
             }
-            pages = {name: urls for name, urls in pages.items() if urls}
+            wanted = args.pages.split(",")
+            pages = {name: urls for name, urls in pages.items() if urls and any(part in name for part in wanted)}
             for urls in pages.values():  # warm-up
                 _measure(client, urls[:10])
             results: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
