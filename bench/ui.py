@@ -7,12 +7,15 @@ Starts `omnicontacts serve` (one worker) on the data set, signs in through the l
 for each page asks `--requests` sampled URLs one after another, `--runs` times, and reports the
 median over runs of each run's p50 and p99 of the server's own time (the `Server-Timing` header
 the pages send: from the request reaching the page to the response being ready) and of the time
-the client saw. Pages: the contact list (first page, and a page 40 keyset steps deep), a search
-(by a name word, an email fragment, a phone fragment), its result count, and a profile.
+the client saw. Pages: the contact list (first page, a page 40 keyset steps deep, newest first,
+by last chat), a search (by a name word, the most common first names, an email fragment, a phone
+fragment), its result count, a profile (of contacts that have closed conversations: details,
+channels, history, audit trail) and a closed conversation's transcript.
 """
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import re
@@ -44,21 +47,37 @@ async def _samples(url: str, schema: str | None, size: int) -> dict[str, list[st
             "LIMIT $1",
             size,
         )
+        # Conversations closed long enough ago to be in every contact's history; their contacts.
+        closed = await conn.fetch(
+            "SELECT id, contact_id FROM rooms TABLESAMPLE SYSTEM (0.05) WHERE closed_at IS NOT NULL "
+            "AND contact_id IS NOT NULL LIMIT $1",
+            size,
+        )
     finally:
         await conn.close()
-    ids, words, emails, phones = [], [], [], []
+    ids, words, emails, phones, firsts = [], [], [], [], collections.Counter[str]()
     for row in rows:
         doc = json.loads(row["doc"])
         ids.append(row["id"])
         if isinstance(doc.get("name"), str) and doc["name"].split():
             words.append(doc["name"].split()[-1][:6])
+            firsts[doc["name"].split()[0]] += 1
         for email in doc.get("emails") or []:
             emails.append(email["address"].split("@")[0][-8:].upper())
         for phone in doc.get("phones") or []:
             digits = re.sub(r"\D", "", phone["phoneNumber"])
             if len(digits) >= 7:
                 phones.append(digits[-7:])
-    return {"ids": ids, "words": words, "emails": emails, "phones": phones}
+    common = [name for name, _ in firsts.most_common(5)]
+    return {
+        "ids": ids,
+        "words": words,
+        "emails": emails,
+        "phones": phones,
+        "common": [common[i % len(common)] for i in range(size)] if common else [],
+        "served": [row["contact_id"] for row in closed],
+        "rooms": [row["id"] for row in closed],
+    }
 
 
 def _sign_in(client: httpx.Client) -> None:
@@ -106,6 +125,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4650)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--pages", default="", help="only the pages whose name contains one of these (comma-separated)")
     args = parser.parse_args()
 
     env = {
@@ -120,7 +140,7 @@ def main() -> None:
     server = subprocess.Popen([*command, "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(600):
+        for _ in range(1200):
             try:
                 if httpx.get(base + "/api/info", timeout=1).status_code == 200:
                     break
@@ -135,7 +155,9 @@ def main() -> None:
                 "list, first page": ["/ui/contacts"] * n,
                 "list, 40 pages deep (keyset)": [deep] * n,
                 "list, newest first": ["/ui/contacts?sort=created"] * n,
+                "list, by last chat": ["/ui/contacts?sort=lastChat"] * n,
                 "search, name word": ["/ui/contacts?" + urlencode({"q": w}) for w in samples["words"][:n]],
+                "search, common first name": ["/ui/contacts?" + urlencode({"q": w}) for w in samples["common"][:n]],
                 "search, email fragment (mixed case)": [
                     "/ui/contacts?" + urlencode({"q": e}) for e in samples["emails"][:n]
                 ],
@@ -144,7 +166,11 @@ def main() -> None:
                     "/ui/contacts/count?" + urlencode({"q": p}) for p in samples["phones"][:n]
                 ],
                 "profile": [f"/ui/contacts/{i}" for i in samples["ids"][:n]],
+                "profile, contact with conversations": [f"/ui/contacts/{i}" for i in samples["served"][:n]],
+                "transcript": [f"/ui/rooms/{i}" for i in samples["rooms"][:n]],
             }
+            wanted = args.pages.split(",")
+            pages = {name: urls for name, urls in pages.items() if urls and any(part in name for part in wanted)}
             for urls in pages.values():  # warm-up
                 _measure(client, urls[:10])
             results: dict[str, list[dict[str, float]]] = {name: [] for name in pages}

@@ -65,6 +65,7 @@ DATA_TABLES = (
     "livechat_page_views",
     "login_failures",
     "api_rate_limits",
+    "ui_saved_filters",
 )
 
 

@@ -150,6 +150,8 @@ async def delete_user(conn: Connection, user_id: str) -> int:
     await conn.execute("DELETE FROM login_tokens WHERE user_id = $1", user_id)
     await changes.publish(conn, "login", _id=user_id)
     await conn.execute("DELETE FROM user_roles WHERE user_id = $1", user_id)
+    # The Contact Center's saved filters are the user's own (SQLite may not enforce the cascade).
+    await conn.execute("DELETE FROM ui_saved_filters WHERE user_id = $1", user_id)
     return await conn.execute("DELETE FROM users WHERE id = $1", user_id)
 
 

@@ -1,11 +1,12 @@
 """The Contact Center's pages (HTTP only): each reads the session, calls the API's endpoints
-in-process (`ui.api`) or, for the filtered contact list, the contacts service, and renders."""
+in-process (`ui.api`) or, for the filtered contact list and its saved filters, the contacts and
+saved-filters services (which have no API endpoint), and renders."""
 
 import base64
 import binascii
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from omnicontacts.contacts import service as contacts_service
 from omnicontacts.contacts.repository import LIST_SORTS, ListFilters
 from omnicontacts.restapi.query import total_from_page
 from omnicontacts.restapi.routing import AppState
+from omnicontacts.savedfilters import service as saved_filters
 from omnicontacts.ui import api
 from omnicontacts.ui.api import ApiRefused
 from omnicontacts.ui.pages import HERE, SECURITY_HEADERS, redirect, render
@@ -214,7 +216,11 @@ def _read_cursor(text: str) -> tuple[str | None, str] | None:
 
 
 def _list_query(request: Request) -> tuple[ListFilters, str, dict[str, str]]:
-    q = request.query_params
+    return _list_query_from(request.query_params)
+
+
+def _list_query_from(q: Mapping[str, str]) -> tuple[ListFilters, str, dict[str, str]]:
+    """The list's filters, sort and the values the form shows, from URL parameters (or a form)."""
     sort = q.get("sort", "name")
     sort = sort if sort in LIST_SORTS else "name"
     shown = {
@@ -246,12 +252,20 @@ def _require(request: Request, session: Session, method: str, path: str) -> None
         raise Refused(403, TEXT["not_allowed"])
 
 
-async def _contacts(request: Request, session: Session) -> Response:
+async def _contacts(
+    request: Request,
+    session: Session,
+    params: Mapping[str, str],
+    *,
+    filter_error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The list for `params` (the URL's, or a refused save form's filters)."""
     _require(request, session, "GET", "omnichannel/contacts.search")
-    filters, sort, shown = _list_query(request)
-    after = _read_cursor(request.query_params.get("after", ""))
+    filters, sort, shown = _list_query_from(params)
+    after = _read_cursor(params.get("after", ""))
     try:
-        offset = max(0, min(int(request.query_params.get("offset", "0")), 10**7))
+        offset = max(0, min(int(params.get("offset", "0")), 10**7))
     except ValueError:
         offset = 0
     state: AppState = request.app.state.omni
@@ -260,6 +274,7 @@ async def _contacts(request: Request, session: Session) -> Response:
         rows = await contacts_service.list_contacts(
             conn, filters, sort=sort, count=PAGE_SIZE + 1, after=after, offset=offset
         )
+        saved = await saved_filters.list_filters(conn, session.user.id)
     more = len(rows) > PAGE_SIZE
     contacts = rows[:PAGE_SIZE]
     base = {key: value for key, value in shown.items() if value}
@@ -280,6 +295,7 @@ async def _contacts(request: Request, session: Session) -> Response:
         request,
         "contacts.html",
         session,
+        status,
         contacts=contacts,
         shown=shown,
         next_url=next_url,
@@ -288,7 +304,11 @@ async def _contacts(request: Request, session: Session) -> Response:
         count_url="/ui/contacts/count?" + urlencode(base),
         managers=managers,
         channel_types=("widget", "email", "sms", "whatsapp", "api", "app", "other"),
-        deleted=request.query_params.get("deleted") == "1",
+        deleted=params.get("deleted") == "1",
+        saved_filters=[(item.name, "/ui/contacts?" + urlencode(item.query)) for item in saved],
+        filter_notice=_FILTER_NOTICES.get(params.get("filter", "")),
+        filter_error=filter_error,
+        filter_name_max=saved_filters.MAX_NAME,
     )
 
 
@@ -299,6 +319,48 @@ async def _contacts_count(request: Request, session: Session) -> Response:
     async with state.storage.connection() as conn:
         total = await contacts_service.count_contacts(conn, filters)
     return render(request, "count.html", session, total=total)
+
+
+# --- saved filters (the service: omnicontacts.savedfilters) ---------------------------------------
+
+_FILTER_NOTICES = {"saved": TEXT["filter_saved"], "deleted": TEXT["filter_deleted"]}
+_FILTER_REFUSALS = {
+    "name_missing": TEXT["filter_name_missing"],
+    "name_too_long": TEXT["filter_name_too_long"].format(limit=saved_filters.MAX_NAME),
+    "too_many": TEXT["filter_too_many"].format(limit=saved_filters.MAX_PER_USER),
+    "too_big": TEXT["error"],
+}
+
+
+async def _contacts_page(request: Request, session: Session) -> Response:
+    return await _contacts(request, session, request.query_params)
+
+
+async def _filter_save(request: Request, session: Session) -> Response:
+    """Save the list's current filter set (the save form repeats it in hidden fields) by name."""
+    _require(request, session, "GET", "omnichannel/contacts.search")
+    form = await _form(request)
+    # The same reading as the list's, so only its own parameters, bounded, are kept.
+    _, _, shown = _list_query_from(form)
+    kept = {key: value for key, value in shown.items() if value}
+    state: AppState = request.app.state.omni
+    try:
+        async with state.storage.connection() as conn:
+            await saved_filters.save(conn, session.user.id, form.get("name", "")[:MAX_TEXT], kept)
+    except saved_filters.Rejected as rejected:
+        # The list again, with its filters as they were and the reason beside the name field.
+        return await _contacts(request, session, kept, filter_error=_FILTER_REFUSALS[rejected.reason], status=400)
+    return redirect("/ui/contacts?" + urlencode({**kept, "filter": "saved"}))
+
+
+async def _filter_delete(request: Request, session: Session) -> Response:
+    _require(request, session, "GET", "omnichannel/contacts.search")
+    form = await _form(request)
+    state: AppState = request.app.state.omni
+    async with state.storage.connection() as conn:
+        if not await saved_filters.delete(conn, session.user.id, form.get("name", "")[:MAX_TEXT]):
+            raise Refused(404, TEXT["not_found"])
+    return redirect("/ui/contacts?filter=deleted")
 
 
 async def _agents_if_allowed(request: Request, session: Session) -> list[dict[str, Any]]:
@@ -752,7 +814,9 @@ def routes() -> list[Route | Mount]:
         Route("/ui/logout", action(_logout), methods=["POST"]),
         Route("/ui/", page(_home), methods=["GET"]),
         Route("/ui", page(_home), methods=["GET"]),
-        Route("/ui/contacts", page(_contacts), methods=["GET"]),
+        Route("/ui/contacts", page(_contacts_page), methods=["GET"]),
+        Route("/ui/saved-filters", action(_filter_save), methods=["POST"]),
+        Route("/ui/saved-filters/delete", action(_filter_delete), methods=["POST"]),
         Route("/ui/contacts/count", page(_contacts_count), methods=["GET"]),
         Route("/ui/contacts/{contact_id}", page(_profile_page), methods=["GET"]),
         Route("/ui/contacts/{contact_id}/edit", action(_edit), methods=["POST"]),
