@@ -63,8 +63,8 @@ def _indexes(server: RunningServer) -> set[str]:
 # What the bulk path drops (every index the import's own look-ups do not need).
 DROPPED = {
     "contacts_search_trgm",
-    "contacts_listing",
-    "contacts_newest",
+    "contacts_name_order",
+    "contacts_created_order",
     "contact_number_keys_pkey",
     "contact_import_ids_contact",
     "contact_emails_contact_id_fkey",
