@@ -189,6 +189,24 @@ def test_remove_department_unsets_it_on_rooms(api: Api) -> None:
     assert "fallbackForwardDepartment" not in other
 
 
+def test_rooms_listed_by_department(api: Api) -> None:
+    sales = create_department(api, "Sales")
+    support = create_department(api, "Support")
+    in_sales = open_room(api, register_visitor(api, department=sales["_id"])["token"])
+    in_support = open_room(api, register_visitor(api, department=support["_id"])["token"])
+    open_room(api, register_visitor(api)["token"])
+
+    def listed(params: Any) -> list[str]:
+        response = api.get("livechat/rooms", params=params)
+        assert response.status_code == 200, response.text
+        return [room["_id"] for room in response.json()["rooms"]]
+
+    assert listed({"departmentId": sales["_id"]}) == [in_sales["_id"]]
+    both = [("departmentId[]", sales["_id"]), ("departmentId[]", support["_id"])]
+    assert listed(both) == [in_support["_id"], in_sales["_id"]]
+    assert api.get("livechat/rooms", params=both).json()["total"] == 2
+
+
 def test_a_visitor_naming_an_unknown_department_is_refused(api: Api) -> None:
     response = api.anonymous().post("livechat/visitor", {"visitor": {"token": new_token(), "department": "nope"}})
     assert response.status_code == 400

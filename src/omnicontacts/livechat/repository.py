@@ -539,7 +539,9 @@ class RoomCriteria:
     tags: list[str] | None = None
     # {key: lower-cased literal substring of livechatData.<key>}
     custom_fields: dict[str, str] = field(default_factory=dict)
-    # A criterion no room here can meet (a department, a unit, on hold).
+    # Rooms of one of these departments (`rooms_department`).
+    departments: list[str] | None = None
+    # A criterion no room here can meet (a unit, on hold).
     impossible: bool = False
 
 
@@ -608,6 +610,9 @@ def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
     sql.terms.append("+t = 'l'" if searching and dialect == "sqlite" else "t = 'l'")
     if criteria.agents is not None:
         sql.terms.append(f"served_by IN ({sql.args_list(criteria.agents)})" if criteria.agents else "1 = 0")
+    if criteria.departments is not None:
+        departments = criteria.departments
+        sql.terms.append(f"department_id IN ({sql.args_list(departments)})" if departments else "1 = 0")
     if criteria.exact_name is not None:
         if criteria.exact_name:
             _name_terms(sql, dialect, criteria.exact_name.lower())

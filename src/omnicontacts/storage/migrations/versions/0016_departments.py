@@ -5,8 +5,9 @@ read: `name` (binary order, as MongoDB sorts it), `enabled`, `archived` and `num
 widget lists enabled departments that have agents). `department_agents` holds one row per
 (department, agent), with the agent's username for the default order of a department's agents.
 
-`rooms.department_id` mirrors the room's `departmentId`, so removing a department unsets it on
-its rooms through `rooms_department` instead of reading every room. Adding the nullable column
+`rooms.department_id` mirrors the room's `departmentId`: `rooms_department (department_id, ts,
+id)` serves livechat/rooms filtered by department (newest first, its default order) and the
+removal of a department, which unsets it on its rooms, without reading every room. Adding the nullable column
 rewrites nothing; the partial index holds only rooms that have a department (none before this
 revision), though building it still reads the table once (minutes at 10M rooms).
 
@@ -48,12 +49,11 @@ def upgrade() -> None:
     )
     op.create_index("department_agents_member", "department_agents", ["department_id", "agent_id"], unique=True)
     op.create_index("department_agents_order", "department_agents", ["department_id", "username", "id"])
-    op.create_index("department_agents_agent", "department_agents", ["agent_id"])
     op.add_column("rooms", sa.Column("department_id", sa.Text, nullable=True))
     op.create_index(
         "rooms_department",
         "rooms",
-        ["department_id"],
+        ["department_id", "ts", "id"],
         postgresql_where=sa.text("department_id IS NOT NULL"),
         sqlite_where=sa.text("department_id IS NOT NULL"),
     )
