@@ -66,6 +66,9 @@ async def _plans(settings: Settings) -> dict[str, str]:
             plans["agent"] = await _explain(
                 conn, "SELECT doc FROM department_agents WHERE department_id = $1 AND agent_id = $2", "d1", "u1"
             )
+            plans["departments of an agent"] = await _explain(
+                conn, "SELECT department_id FROM department_agents WHERE agent_id = $1", "u1"
+            )
             plans["by name"] = await _explain(
                 conn, "SELECT doc FROM departments WHERE name = $1 ORDER BY id LIMIT 1", "Department 1"
             )
@@ -79,11 +82,13 @@ def test_department_queries_use_indexes(database: Settings) -> None:
     expected = {
         "rooms of a department": "rooms_department",
         "rooms listed by department": "rooms_department",
-        "agent": "department_agents_member",
         "by name": "departments_name",
+        "departments of an agent": "department_agents_agent",
         "listing": "departments_listing",
     }
     for name, index in expected.items():
         assert index in plans[name], f"{name}: {plans[name]}"
+    # One (department, agent) row: by either key, both selective.
+    assert "department_agents_member" in plans["agent"] or "department_agents_agent" in plans["agent"]
     # Either index on (department_id, ...): a department has tens of agents, sorted in memory.
     assert "department_agents_member" in plans["agents page"] or "department_agents_order" in plans["agents page"]

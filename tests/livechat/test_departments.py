@@ -167,6 +167,12 @@ def test_update_and_agents(api: Api) -> None:
     assert removed.status_code == 200
     assert api.get(f"livechat/department/{department['_id']}").json()["department"]["numAgents"] == 0
 
+    # A user who stops being an agent leaves the department.
+    add_agents(api, department["_id"], agent)
+    assert api.delete(f"livechat/users/agent/{agent['_id']}").status_code == 200
+    assert api.get(f"livechat/department/{department['_id']}/agents").json()["agents"] == []
+    assert api.get(f"livechat/department/{department['_id']}").json()["department"]["numAgents"] == 0
+
 
 def test_remove_department_unsets_it_on_rooms(api: Api) -> None:
     department = create_department(api)

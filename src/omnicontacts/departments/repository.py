@@ -200,6 +200,11 @@ async def set_agents_enabled(conn: Connection, department_id: str, enabled: bool
             await save_agent(conn, doc)
 
 
+async def departments_of_agent(conn: Connection, agent_id: str) -> list[str]:
+    rows = await conn.fetch("SELECT department_id FROM department_agents WHERE agent_id = $1", agent_id)
+    return [row["department_id"] for row in rows]
+
+
 async def agent_user_ids(conn: Connection, department_id: str) -> list[str]:
     rows = await conn.fetch("SELECT agent_id FROM department_agents WHERE department_id = $1", department_id)
     return [row["agent_id"] for row in rows]

@@ -155,6 +155,16 @@ async def save_department_agents(conn: Connection, department_id: str, changes: 
     await _update_agents(conn, department, changes)
 
 
+async def remove_agent_from_departments(conn: Connection, agent_id: str) -> None:
+    """A user who is no longer an agent leaves every department (Rocket.Chat does the same)."""
+    for department_id in await repository.departments_of_agent(conn, agent_id):
+        department = await repository.find(conn, department_id, for_update=True)
+        await repository.remove_agent(conn, department_id, agent_id)
+        if department is not None:
+            numbers = {"numAgents": await repository.count_agents(conn, department_id)}
+            await repository.save(conn, {**department, **numbers})
+
+
 async def remove_department(conn: Connection, department_id: str) -> None:
     """The department, its agents, the fallback of departments pointing to it, and its rooms'
     `departmentId` go; the rooms stay."""

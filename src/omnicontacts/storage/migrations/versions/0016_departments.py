@@ -49,18 +49,20 @@ def upgrade() -> None:
     )
     op.create_index("department_agents_member", "department_agents", ["department_id", "agent_id"], unique=True)
     op.create_index("department_agents_order", "department_agents", ["department_id", "username", "id"])
-    op.add_column("rooms", sa.Column("department_id", sa.Text, nullable=True))
-    op.create_index(
-        "rooms_department",
-        "rooms",
-        ["department_id", "ts", "id"],
-        postgresql_where=sa.text("department_id IS NOT NULL"),
-        sqlite_where=sa.text("department_id IS NOT NULL"),
+    # The departments of an agent whose agent role is removed.
+    op.create_index("department_agents_agent", "department_agents", ["agent_id"])
+    # An operator may have added the column and built the index beforehand (docs/operations.md).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE rooms ADD COLUMN IF NOT EXISTS department_id text")
+    else:
+        op.add_column("rooms", sa.Column("department_id", sa.Text, nullable=True))
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS rooms_department ON rooms (department_id, ts, id) WHERE department_id IS NOT NULL"
     )
 
 
 def downgrade() -> None:
-    op.drop_index("rooms_department", "rooms")
+    op.execute("DROP INDEX IF EXISTS rooms_department")
     op.drop_column("rooms", "department_id")
     op.drop_table("department_agents")
     op.drop_table("departments")
