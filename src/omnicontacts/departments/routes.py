@@ -6,8 +6,9 @@ import orjson
 
 from omnicontacts.departments import methods as _methods  # noqa: F401  (registers the DDP methods)
 from omnicontacts.departments import schemas, service
+from omnicontacts.restapi import limits
 from omnicontacts.restapi.errors import Failure, RawError
-from omnicontacts.restapi.meteor_check import ANY, OBJECT, Maybe, ObjectIncluding, check
+from omnicontacts.restapi.meteor_check import ANY, OBJECT, Maybe, ObjectIncluding, Text, check
 from omnicontacts.restapi.routing import RequestContext, Router
 
 router = Router()
@@ -17,7 +18,8 @@ MANAGE = "manage-livechat-departments"
 ADD_AGENTS = "add-livechat-department-agents"
 REMOVE = "remove-livechat-department"
 
-_SAVE_BODY = {"department": OBJECT, "agents": Maybe([ANY])}
+# `departmentUnit` is accepted, as the newest Rocket.Chat does; units do not exist here.
+_SAVE_BODY = {"department": OBJECT, "agents": Maybe([ANY]), "departmentUnit": Maybe({"_id": Maybe(Text(limits.ID))})}
 _AGENTS_BODY = ObjectIncluding({"upsert": [ANY], "remove": [ANY]})
 
 
