@@ -40,6 +40,8 @@ LOGGED_OUT = {
 
 # Rows every test starts without; accounts keep only the admin, config returns to defaults.
 DATA_TABLES = (
+    "department_agents",
+    "departments",
     "import_rejections",
     "imports",
     "contact_import_ids",

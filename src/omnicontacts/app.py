@@ -23,6 +23,7 @@ from omnicontacts.apidocs.openapi import build_document
 from omnicontacts.contacts.events_routes import router as contact_events_router
 from omnicontacts.contacts.routes import router as contacts_router
 from omnicontacts.customfields.routes import router as customfields_router
+from omnicontacts.departments.routes import router as departments_router
 from omnicontacts.livechat.chat_routes import router as chat_router
 from omnicontacts.livechat.directory_routes import router as directory_router
 from omnicontacts.livechat.routes import router as livechat_router
@@ -46,6 +47,7 @@ API_ROUTERS: list[Router] = [
     contacts_router,
     contact_events_router,
     customfields_router,
+    departments_router,
     livechat_router,
     chat_router,
     directory_router,

@@ -266,7 +266,7 @@ def test_custom_fields_filter(api: Api) -> None:
 def test_what_no_room_here_can_match(api: Api) -> None:
     room = new_room(api, "Plain")
 
-    # There are no departments, units or rooms on hold here.
+    # No such department; there are no units or rooms on hold here.
     assert listed(api, {"departmentId": "sales"}) == []
     assert listed(api, {"departmentId[]": "sales"}) == []
     assert listed(api, {"units[]": "north"}) == []

@@ -208,7 +208,7 @@ def test_erasing_with_an_id_instead_of_a_token_is_an_invalid_token(api: Api) -> 
     assert response.json() == {"success": False, "error": "[invalid-token]", "errorType": "invalid-token"}
 
 
-def test_departments_do_not_exist(api: Api) -> None:
+def test_an_unknown_department_is_refused(api: Api) -> None:
     response = api.anonymous().post("livechat/visitor", {"visitor": {"token": new_token(), "department": "sales"}})
 
     assert response.status_code == 400

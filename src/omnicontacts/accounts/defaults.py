@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, list[str]] = {
     "transfer-livechat-guest": _OMNI_MANAGERS,
     "take-inquiry-livechat": ["livechat-manager", "livechat-monitor", "livechat-agent", "admin"],
     "view-livechat-departments": _OMNI_MANAGERS,
+    "manage-livechat-departments": _OMNI_MANAGERS,
+    "add-livechat-department-agents": ["livechat-manager", "admin"],
+    "remove-livechat-department": ["livechat-manager", "admin"],
     "view-livechat-room-closed-by-another-agent": _OMNI_MANAGERS,
     "view-livechat-room-closed-same-department": _OMNI_MANAGERS,
     "edit-livechat-settings": ["livechat-manager", "admin"],
@@ -107,6 +110,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "Livechat_request_comment_when_closing_conversation": (False, "boolean"),
     "Livechat_show_agent_info": (True, "boolean"),
     "Livechat_accept_chats_with_no_agents": (False, "boolean"),
+    # No bot routing here: the setting is kept because clients and test suites set it.
+    "Livechat_assign_new_conversation_to_bot": (False, "boolean"),
     "Livechat_waiting_queue": (False, "boolean"),
     "Livechat_enable_message_character_limit": (False, "boolean"),
     "Livechat_message_character_limit": (0, "int"),

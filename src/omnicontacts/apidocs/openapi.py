@@ -107,7 +107,8 @@ def _operation(endpoint: Endpoint, path: str) -> dict[str, Any]:
     if endpoint.permissions:
         operation["x-permissions"] = list(endpoint.permissions)
         operation["description"] = "Needs the permission" + ("s " if len(endpoint.permissions) > 1 else " ")
-        operation["description"] += ", ".join(f"`{name}`" for name in endpoint.permissions) + "."
+        joiner = " or " if endpoint.any_permission else ", "
+        operation["description"] += joiner.join(f"`{name}`" for name in endpoint.permissions) + "."
         responses["403"] = {
             "description": "The user lacks a permission",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

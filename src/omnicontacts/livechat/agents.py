@@ -4,6 +4,7 @@ from typing import Any
 
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.accounts import service as accounts_service
+from omnicontacts.departments import service as departments
 from omnicontacts.restapi.errors import Failure, MeteorError, NotFound, RawError
 from omnicontacts.storage import Connection
 from omnicontacts.timeutil import now_iso
@@ -48,6 +49,7 @@ async def remove(conn: Connection, user_type: str, user_id: str) -> None:
         doc.pop("livechat", None)
         doc["_updatedAt"] = now_iso()
         await accounts_repository.update_user(conn, doc["_id"], doc)
+        await departments.remove_agent_from_departments(conn, doc["_id"])
 
 
 def _listed(user: dict[str, Any]) -> dict[str, Any]:

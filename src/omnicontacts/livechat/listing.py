@@ -88,7 +88,8 @@ def room_criteria(params: Mapping[str, Any]) -> RoomCriteria:
       the exact name when quoted (`"Ana"`);
     - `open=true`: open and served by an agent; `open=false`: closed; other text: no filter;
     - `queued=true`: open and not served (wins over `open`); `onhold=true`: rooms on hold (none
-      here); `departmentId` other than "undefined" and `units`: no room belongs to one here;
+      here); `departmentId` (one or a list; the text "undefined" is none): rooms of those
+      departments; `units`: no room belongs to one here;
     - `createdAt` / `closedAt`: JSON `{"start", "end"}`, both ends included;
     - `tags`: any of them; `customFields`: JSON `{key: text}`, each a substring of the value.
     """
@@ -123,8 +124,11 @@ def room_criteria(params: Mapping[str, Any]) -> RoomCriteria:
 
     department = params.get("departmentId")
     # JavaScript's truthiness: any list counts, the text "undefined" does not.
-    has_department = isinstance(department, list) or bool(department and department != "undefined")
-    if has_department or "units" in params or _is_true(params.get("onhold")):
+    if isinstance(department, list):
+        criteria.departments = list(department)
+    elif department and department != "undefined":
+        criteria.departments = [department]
+    if "units" in params or _is_true(params.get("onhold")):
         criteria.impossible = True
     return criteria
 

@@ -229,6 +229,7 @@ def _room_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
         fname.lower() if fname is not None else None,
         served_by if isinstance(served_by, str) else None,
         fields_text(doc),
+        department if isinstance(department := doc.get("departmentId"), str) else None,
         jsonutil.dumps_str(doc),
     )
 
@@ -262,8 +263,8 @@ async def insert_room(conn: Connection, doc: dict[str, Any]) -> None:
     _contact_on_visitor(doc)
     await conn.execute(
         "INSERT INTO rooms (id, t, contact_id, visitor_id, open, ts, closed_at, source_type, source_id, "
-        "source_alias, fname, fname_key, served_by, fields_text, doc) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        "source_alias, fname, fname_key, served_by, fields_text, department_id, doc) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=False)
@@ -275,7 +276,7 @@ async def save_room(conn: Connection, doc: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE rooms SET t = $2, contact_id = $3, visitor_id = $4, open = $5, ts = $6, closed_at = $7, "
         "source_type = $8, source_id = $9, source_alias = $10, fname = $11, fname_key = $12, served_by = $13, "
-        "fields_text = $14, doc = $15 WHERE id = $1",
+        "fields_text = $14, department_id = $15, doc = $16 WHERE id = $1",
         *_room_columns(doc),
     )
     await _write_room_tags(conn, doc, replace=True)
@@ -585,7 +586,9 @@ class RoomCriteria:
     tags: list[str] | None = None
     # {key: lower-cased literal substring of livechatData.<key>}
     custom_fields: dict[str, str] = field(default_factory=dict)
-    # A criterion no room here can meet (a department, a unit, on hold).
+    # Rooms of one of these departments (`rooms_department`).
+    departments: list[str] | None = None
+    # A criterion no room here can meet (a unit, on hold).
     impossible: bool = False
 
 
@@ -654,6 +657,9 @@ def _room_where(dialect: str, criteria: RoomCriteria) -> tuple[str, list[Any]]:
     sql.terms.append("+t = 'l'" if searching and dialect == "sqlite" else "t = 'l'")
     if criteria.agents is not None:
         sql.terms.append(f"served_by IN ({sql.args_list(criteria.agents)})" if criteria.agents else "1 = 0")
+    if criteria.departments is not None:
+        departments = criteria.departments
+        sql.terms.append(f"department_id IN ({sql.args_list(departments)})" if departments else "1 = 0")
     if criteria.exact_name is not None:
         if criteria.exact_name:
             _name_terms(sql, dialect, criteria.exact_name.lower())

@@ -13,6 +13,7 @@ from typing import Any
 
 from omnicontacts import ids
 from omnicontacts.contacts import lifecycle
+from omnicontacts.departments import service as departments
 from omnicontacts.livechat import repository
 from omnicontacts.livechat.custom_fields import apply_visitor_values
 from omnicontacts.restapi import limits
@@ -128,9 +129,7 @@ async def register(conn: Connection, data: Registration) -> dict[str, Any]:
     if not data.token.strip():
         raise MeteorError("error-invalid-token", "Token cannot be empty", {"method": "livechat/visitor"})
     email = _checked_email(data.email) if data.email else None
-    if data.department:
-        # No departments exist here, so any department a visitor names is unknown.
-        raise MeteorError("error-invalid-department", "The provided department is invalid")
+    department = await departments.department_for_visitor(conn, data.department) if data.department else None
 
     now = now_iso()
     # Lock order (docs/architecture.md): the visitor first, then the guest counter, contacts, rooms.
@@ -138,6 +137,8 @@ async def register(conn: Connection, data: Registration) -> dict[str, Any]:
     if visitor is None:
         visitor = await _insert_new_visitor(conn, data, now)
     _apply_registration(visitor, data, email, now)
+    if department is not None:
+        visitor["department"] = department
     await repository.save_visitor(conn, visitor)
 
     incoming = lifecycle.Incoming(

@@ -191,6 +191,8 @@ class Endpoint:
     typed: bool
     # Rocket.Chat's `rateLimiterOptions`: None for the settings' default, False for none.
     rate_limit: Limit | Literal[False] | None = None
+    # Rocket.Chat's `operation: 'hasAny'`: one of `permissions` is enough.
+    any_permission: bool = False
 
     def route(self, prefix: str) -> Route:
         return _EndpointRoute(prefix + self.path, self, methods=[self.method], name=f"{self.method} {self.path}")
@@ -226,7 +228,8 @@ class Endpoint:
                 # Rocket.Chat counts the call after authentication, before permissions and params.
                 if rate_limited:
                     counted = await self._count(request, raw, conn, state, user)
-                if user is not None and not all(
+                holds = any if self.any_permission else all
+                if user is not None and not holds(
                     state.config.has_permission(user.roles, name) for name in self.permissions
                 ):
                     raise Forbidden()
@@ -483,9 +486,12 @@ class Router:
         schema: Schema | None,
         typed: bool,
         rate_limit: Limit | Literal[False] | None = None,
+        any_permission: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler, auth, permissions, schema, typed, rate_limit))
+            self.endpoints.append(
+                Endpoint(method, path, handler, auth, permissions, schema, typed, rate_limit, any_permission)
+            )
             return handler
 
         return register
@@ -499,9 +505,17 @@ class Router:
         query: Schema | None = None,
         typed: bool = False,
         rate_limit: Limit | Literal[False] | None = None,
+        any_permission: bool = False,
     ) -> Callable[[Handler], Handler]:
         return self._add(
-            "GET", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+            "GET",
+            path,
+            auth=auth,
+            permissions=permissions,
+            schema=query,
+            typed=typed,
+            rate_limit=rate_limit,
+            any_permission=any_permission,
         )
 
     def post(
@@ -513,9 +527,17 @@ class Router:
         body: Schema | None = None,
         typed: bool = False,
         rate_limit: Limit | Literal[False] | None = None,
+        any_permission: bool = False,
     ) -> Callable[[Handler], Handler]:
         return self._add(
-            "POST", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+            "POST",
+            path,
+            auth=auth,
+            permissions=permissions,
+            schema=body,
+            typed=typed,
+            rate_limit=rate_limit,
+            any_permission=any_permission,
         )
 
     def put(
@@ -527,9 +549,17 @@ class Router:
         body: Schema | None = None,
         typed: bool = False,
         rate_limit: Limit | Literal[False] | None = None,
+        any_permission: bool = False,
     ) -> Callable[[Handler], Handler]:
         return self._add(
-            "PUT", path, auth=auth, permissions=permissions, schema=body, typed=typed, rate_limit=rate_limit
+            "PUT",
+            path,
+            auth=auth,
+            permissions=permissions,
+            schema=body,
+            typed=typed,
+            rate_limit=rate_limit,
+            any_permission=any_permission,
         )
 
     def delete(
@@ -541,7 +571,15 @@ class Router:
         query: Schema | None = None,
         typed: bool = False,
         rate_limit: Limit | Literal[False] | None = None,
+        any_permission: bool = False,
     ) -> Callable[[Handler], Handler]:
         return self._add(
-            "DELETE", path, auth=auth, permissions=permissions, schema=query, typed=typed, rate_limit=rate_limit
+            "DELETE",
+            path,
+            auth=auth,
+            permissions=permissions,
+            schema=query,
+            typed=typed,
+            rate_limit=rate_limit,
+            any_permission=any_permission,
         )

@@ -1,7 +1,7 @@
 """`GET livechat/config`: what the widget needs to draw itself, and the visitor's open chat.
 
 The shape is Rocket.Chat's; the values come from the `Livechat_*` settings with their ids. What
-omnicontacts does not have is answered as Rocket.Chat answers without it: no departments, no
+omnicontacts does not have is answered as Rocket.Chat answers without it: no
 triggers, no custom emojis, file upload off (there are no uploads yet), no video calls, no sound.
 """
 
@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from omnicontacts.accounts import repository as accounts_repository
+from omnicontacts.departments import service as departments
 from omnicontacts.livechat import repository as livechat_repository
 from omnicontacts.livechat import routing
 from omnicontacts.storage import Connection
@@ -91,11 +92,13 @@ def widget_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def online(conn: Connection, settings: Mapping[str, Any]) -> bool:
+async def online(conn: Connection, settings: Mapping[str, Any], department: str | None = None) -> bool:
     """Whether a chat started now would be taken: always when chats are accepted without agents,
-    otherwise when an agent is available."""
+    otherwise when an agent (of the `department`, when the widget names one) is available."""
     if settings.get("Livechat_accept_chats_with_no_agents"):
         return True
+    if department:
+        return await departments.online_in_department(conn, department)
     return await routing.next_available_agent(conn) is not None
 
 
@@ -133,11 +136,14 @@ async def agent_info(conn: Connection, agent_id: str, settings: Mapping[str, Any
     return agent
 
 
-async def livechat_config(conn: Connection, token: str | None, settings: Mapping[str, Any]) -> dict[str, Any]:
+async def livechat_config(
+    conn: Connection, token: str | None, settings: Mapping[str, Any], *, department: str | None = None
+) -> dict[str, Any]:
     if not settings.get("Livechat_enabled", True):
         return {"enabled": False}
     config = widget_settings(settings)
-    config["online"] = await online(conn, settings)
+    config["departments"] = await departments.widget_departments(conn)
+    config["online"] = await online(conn, settings, department)
     custom_fields = await public_custom_fields(conn)
     if custom_fields:
         config["customFields"] = custom_fields

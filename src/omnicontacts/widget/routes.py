@@ -26,7 +26,12 @@ def _kick_mail(ctx: RequestContext) -> None:
 @router.get("livechat/config", auth=False, query=schemas.CONFIG)
 async def livechat_config(ctx: RequestContext) -> dict[str, Any]:
     settings = ctx.state.config.settings
-    return {"config": await config.livechat_config(ctx.conn, ctx.params.get("token"), settings)}
+    department = ctx.params.get("department")
+    return {
+        "config": await config.livechat_config(
+            ctx.conn, ctx.params.get("token"), settings, department=department if isinstance(department, str) else None
+        )
+    }
 
 
 @router.get("livechat/agent.info/{rid}/{token}", auth=False)

@@ -1,0 +1,1 @@
+"""Livechat departments: a named group of agents a visitor may pick in the widget."""
