@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -235,3 +236,75 @@ def test_killing_a_worker_loses_no_acknowledged_write(backend: str, tmp_path: Pa
     finally:
         if schema is not None:
             drop_schema(os.environ[POSTGRES_URL_VARIABLE], schema)
+
+
+def test_two_servers_over_one_sqlite_file_lose_no_write_to_a_lock(tmp_path: Path) -> None:
+    """Two `serve` processes of two workers each over one SQLite file, writers on both, and a
+    third writer (as a CLI import is) holding the file's write lock longer than the 10 s a
+    statement waits for it: every write is answered 200 in the end ("database is locked" makes
+    the request run again), and every acknowledged one is there."""
+    path = tmp_path / "omni.db"
+    env = environment(ADMIN_USERNAME="admin", ADMIN_PASS="change-me", DATABASE_URL=f"sqlite:///{path}")
+    ports = [free_port()]
+    acknowledged: list[str] = []
+    answers: list[str] = []
+    slowest = [0.0]
+    stop = threading.Event()
+    with serving(["--workers", "2"], env, tmp_path, ports[0]):
+        ports.append(free_port())
+        with serving(["--workers", "2"], env, tmp_path, ports[1]):
+            login = httpx.post(
+                f"http://127.0.0.1:{ports[0]}/api/v1/login", json={"user": "admin", "password": "change-me"}
+            ).json()["data"]
+            headers = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+
+            def write(writer: int) -> None:
+                index = 0
+                while not stop.is_set():
+                    index += 1
+                    port = ports[(writer + index) % 2]
+                    body = {
+                        "name": f"Writer {writer} contact {index}",
+                        "emails": [f"w{writer}.{index}@example.com"],
+                        "phones": [],
+                    }
+                    started = time.monotonic()
+                    response = httpx.post(
+                        f"http://127.0.0.1:{port}/api/v1/omnichannel/contacts", json=body, headers=headers, timeout=90
+                    )
+                    slowest[0] = max(slowest[0], time.monotonic() - started)
+                    answers.append(
+                        f"{response.status_code} {response.text[:200]}" if response.status_code != 200 else "200"
+                    )
+                    if response.status_code == 200:
+                        acknowledged.append(response.json()["contactId"])
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 60
+            while len(acknowledged) < 8 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            outside = sqlite3.connect(path, isolation_level=None, timeout=30)
+            outside.execute("BEGIN IMMEDIATE")
+            before_lock = len(acknowledged)
+            time.sleep(12)
+            outside.execute("COMMIT")
+            outside.close()
+            time.sleep(2)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=90)
+
+            assert [answer for answer in answers if answer != "200"] == []
+            # Writes waited out the lock (past the 10 s busy timeout, so at least one run failed)
+            # and went on after it.
+            assert before_lock >= 8 and len(acknowledged) > before_lock + 8
+            assert slowest[0] > 10
+            stored = sqlite3.connect(path)
+            try:
+                found = {row[0] for row in stored.execute("SELECT id FROM contacts")}
+            finally:
+                stored.close()
+            assert set(acknowledged) <= found
+            assert len(found) == len(acknowledged)  # no run that failed left a contact behind
