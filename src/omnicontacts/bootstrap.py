@@ -9,6 +9,7 @@ from omnicontacts.portability import bulk
 from omnicontacts.settings import Settings
 from omnicontacts.storage import open_storage
 from omnicontacts.storage.migrate import upgrade
+from omnicontacts.storage.retry import run_retrying
 
 log = logging.getLogger("omnicontacts")
 
@@ -22,25 +23,36 @@ async def seed(settings: Settings, *, restore_indexes: bool = True) -> str | Non
         admin_hash = await asyncio.to_thread(hash_password, settings.admin_pass, settings.bcrypt_rounds)
     storage = await open_storage(settings)
     try:
-        async with storage.transaction() as conn:
-            await accounts_service.seed_defaults(conn)
-            if settings.admin_username and admin_hash is not None:
-                created = await accounts_service.ensure_admin(
-                    conn, username=settings.admin_username, password_hash=admin_hash, email=settings.admin_email
-                )
-                if created:
-                    log.info("created admin user %s (from ADMIN_USERNAME and ADMIN_PASS)", settings.admin_username)
-                else:
-                    log.info(
-                        "ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an administrator (%s not created)",
-                        settings.admin_username,
-                    )
-            elif settings.admin_username or settings.admin_pass:
-                log.warning("no admin created: ADMIN_USERNAME and ADMIN_PASS must both be set")
-            revision = await conn.fetchval("SELECT version_num FROM alembic_version")
+        async with storage.connection() as conn:
+
+            async def once(_: int) -> str | None:
+                async with conn.transaction():
+                    await accounts_service.seed_defaults(conn)
+                    if settings.admin_username and admin_hash is not None:
+                        created = await accounts_service.ensure_admin(
+                            conn, username=settings.admin_username, password_hash=admin_hash, email=settings.admin_email
+                        )
+                        if created:
+                            log.info(
+                                "created admin user %s (from ADMIN_USERNAME and ADMIN_PASS)", settings.admin_username
+                            )
+                        else:
+                            log.info(
+                                "ADMIN_USERNAME/ADMIN_PASS ignored: the database already has an administrator "
+                                "(%s not created)",
+                                settings.admin_username,
+                            )
+                    elif settings.admin_username or settings.admin_pass:
+                        log.warning("no admin created: ADMIN_USERNAME and ADMIN_PASS must both be set")
+                    revision = await conn.fetchval("SELECT version_num FROM alembic_version")
+                    return str(revision) if revision is not None else None
+
+            # Another server busy writing the same SQLite file may keep its lock past the busy
+            # timeout: seeding runs again, as a request would.
+            revision = await run_retrying(conn, once, "start-up seeding")
         if restore_indexes:
             await bulk.restore_indexes(storage)
-        return str(revision) if revision is not None else None
+        return revision
     finally:
         await storage.close()
 

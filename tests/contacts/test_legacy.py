@@ -1,6 +1,8 @@
 """The legacy visitor endpoints: GET/POST omnichannel/contact and GET omnichannel/contact.search
 (spec §2.1-§2.3). They validate with Meteor's check(), so errors read "Match error: ..."."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from tests.contacts.conversations import (
     find_subscription,
     find_visitor,
 )
+from tests.livechat.steps import new_token, open_room, register_visitor, send
 from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
 
 
@@ -84,14 +87,62 @@ class TestRegister:
         visitor = find_visitor(server, visitor_id)
         assert visitor is not None and visitor["phone"] == [{"phoneNumber": "1"}]
 
-    def test_a_visitor_with_the_same_email_takes_the_new_token(self, api: Api, server: RunningServer) -> None:
-        visitor_id = register(api, {"token": "old", "name": "A", "email": "same@x.io"}).json()["contact"]
+    def test_a_new_token_with_another_visitors_email_is_a_new_visitor(self, api: Api, anon: Api) -> None:
+        """The takeover Rocket.Chat's registerContact allows, as an attack: a customer with a
+        conversation; a request names a token of its own and the customer's email. Rocket.Chat
+        would give the customer's visitor that token. Here it is a new visitor, the customer keeps
+        its token, and the new token reaches nothing of the customer's."""
+        victim = register_visitor(api, name="Victim", email="victim@example.com")
+        room = open_room(api, victim["token"])
+        send(api, victim["token"], room["_id"], "my order number is 1234")
+        attacker_token = new_token()
 
-        again = register(api, {"token": "new", "name": "A2", "email": "SAME@x.io"}).json()["contact"]
+        response = register(api, {"token": attacker_token, "name": "Mallory", "email": "VICTIM@example.com"})
 
-        assert again == visitor_id
-        visitor = find_visitor(server, visitor_id)
-        assert visitor is not None and visitor["token"] == "new"
+        assert response.status_code == 200
+        new_id = response.json()["contact"]
+        assert new_id != victim["_id"]
+        stored = api.get("omnichannel/contact", {"contactId": new_id}).json()["contact"]
+        assert (stored["name"], stored["visitorEmails"]) == ("Mallory", [{"address": "victim@example.com"}])
+        # The victim still holds its visitor, under its own token and name.
+        mine = anon.get(f"livechat/visitor/{victim['token']}")
+        assert mine.status_code == 200
+        assert (mine.json()["visitor"]["_id"], mine.json()["visitor"]["name"]) == (victim["_id"], "Victim")
+        assert anon.get(f"livechat/visitor/{attacker_token}").json()["visitor"]["_id"] == new_id
+        history = anon.get(f"livechat/messages.history/{room['_id']}", params={"token": victim["token"]})
+        assert [item["msg"] for item in history.json()["messages"] if not item.get("t")] == ["my order number is 1234"]
+        # The new token reads, writes and erases nothing of the victim's.
+        stolen = anon.get(f"livechat/messages.history/{room['_id']}", params={"token": attacker_token})
+        assert (stolen.status_code, stolen.json()) == (400, {"success": False, "error": "invalid-room"})
+        write = anon.post("livechat/message", {"token": attacker_token, "rid": room["_id"], "msg": "hijack"})
+        assert (write.status_code, write.json()) == (400, {"success": False, "error": "invalid-room"})
+        erased = anon.delete(f"livechat/visitor/{attacker_token}")
+        assert erased.status_code == 200 and erased.json()["visitor"]["_id"] == new_id
+        assert anon.get(f"livechat/visitor/{victim['token']}").json()["visitor"]["_id"] == victim["_id"]
+        assert send(anon, victim["token"], room["_id"], "still me")["msg"] == "still me"
+
+    def test_a_body_id_selects_no_visitor(self, api: Api, server: RunningServer) -> None:
+        victim = register_visitor(api, name="Victim")
+
+        new_id = register(api, {"_id": victim["_id"], "token": new_token(), "name": "Mallory"}).json()["contact"]
+
+        assert new_id != victim["_id"]
+        kept = find_visitor(server, victim["_id"])
+        assert kept is not None and (kept["token"], kept["name"]) == (victim["token"], "Victim")
+
+    def test_concurrent_first_registrations_of_one_token_make_one_visitor(self, api: Api) -> None:
+        token = new_token()
+        barrier = threading.Barrier(10)
+
+        def one(_: int) -> Any:
+            barrier.wait()
+            return register(api.as_user(dict(api.client.headers)), {"token": token, "name": "Racer"})
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(one, range(10)))
+
+        assert [answer.status_code for answer in answers] == [200] * 10, [answer.text for answer in answers]
+        assert len({answer.json()["contact"] for answer in answers}) == 1
 
     def test_rooms_inquiries_and_subscriptions_follow_the_name(self, api: Api, server: RunningServer) -> None:
         conversation = build_conversation(server, name="Before", rooms=(False, True))

@@ -115,9 +115,13 @@ def alive(pid: int) -> bool:
 
 
 def port_free(port: int) -> bool:
+    """Whether a new server could listen on `port`: bound as servers (uvicorn included) bind,
+    with SO_REUSEADDR, so connections of a dead process left in TIME_WAIT do not count."""
     try:
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))
+            probe.listen()
         return True
     except OSError:
         return False

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -154,24 +155,74 @@ def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
     assert _metric(text, "omnicontacts_websocket_connections") == 0
 
 
-def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", backends())
+def test_killing_the_main_process_under_writes_loses_nothing_and_frees_the_port(backend: str, tmp_path: Path) -> None:
+    """`kill -9` of the main process of `--workers 2` while writers run: the workers exit, the
+    port is free again, and every write that was answered 200 is in the database."""
     port = free_port()
-    env = environment(DATABASE_URL=f"sqlite:///{tmp_path / 'omni.db'}")
-    with serving(["--workers", "2"], env, tmp_path, port) as process:
-        workers = children(process.pid)
-        assert len(workers) >= 2
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline and (any(alive(pid) for pid in workers) or not port_free(port)):
-            time.sleep(0.1)
-        left = [pid for pid in workers if alive(pid)]
-        try:
+    database, schema = _database(backend, tmp_path)
+    env = environment(ADMIN_USERNAME="admin", ADMIN_PASS="change-me", **database)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    left: list[int] = []
+    try:
+        with serving(["--workers", "2"], env, tmp_path, port) as process:
+            login = httpx.post(f"{base}/login", json={"user": "admin", "password": "change-me"}).json()["data"]
+            headers = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+
+            def write(writer: int) -> None:
+                index = 0
+                while not stop.is_set():
+                    index += 1
+                    body = {"name": f"W{writer} {index}", "emails": [f"m{writer}.{index}@example.com"], "phones": []}
+                    try:
+                        response = httpx.post(f"{base}/omnichannel/contacts", json=body, headers=headers, timeout=10)
+                    except httpx.HTTPError:
+                        continue  # cut off by the kill: never acknowledged
+                    if response.status_code == 200:
+                        acknowledged.append(response.json()["contactId"])
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 60
+            while len(acknowledged) < 8 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            workers = children(process.pid)
+            assert len(workers) >= 2
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline and (any(alive(pid) for pid in workers) or not port_free(port)):
+                time.sleep(0.1)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            left = [pid for pid in workers if alive(pid)]
             assert left == []
             assert port_free(port)
+        assert len(acknowledged) >= 8
+        assert set(acknowledged) <= _contact_ids(backend, tmp_path, schema)
+    finally:
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        if schema is not None:
+            drop_schema(os.environ[POSTGRES_URL_VARIABLE], schema)
+
+
+def _contact_ids(backend: str, tmp_path: Path, schema: str | None) -> set[str]:
+    """Every contact id in the database, read by a connection of the test's own."""
+    if backend == "sqlite":
+        raw = sqlite3.connect(tmp_path / "omni.db")
+        try:
+            return {row[0] for row in raw.execute("SELECT id FROM contacts")}
         finally:
-            for pid in left:
-                os.kill(pid, signal.SIGKILL)
+            raw.close()
+    import psycopg
+
+    with psycopg.connect(os.environ[POSTGRES_URL_VARIABLE], options=f"-c search_path={schema}") as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM contacts")}
 
 
 @pytest.mark.parametrize("backend", backends())
@@ -235,3 +286,75 @@ def test_killing_a_worker_loses_no_acknowledged_write(backend: str, tmp_path: Pa
     finally:
         if schema is not None:
             drop_schema(os.environ[POSTGRES_URL_VARIABLE], schema)
+
+
+def test_two_servers_over_one_sqlite_file_lose_no_write_to_a_lock(tmp_path: Path) -> None:
+    """Two `serve` processes of two workers each over one SQLite file, writers on both, and a
+    third writer (as a CLI import is) holding the file's write lock longer than the 10 s a
+    statement waits for it: every write is answered 200 in the end ("database is locked" makes
+    the request run again), and every acknowledged one is there."""
+    path = tmp_path / "omni.db"
+    env = environment(ADMIN_USERNAME="admin", ADMIN_PASS="change-me", DATABASE_URL=f"sqlite:///{path}")
+    ports = [free_port()]
+    acknowledged: list[str] = []
+    answers: list[str] = []
+    slowest = [0.0]
+    stop = threading.Event()
+    with serving(["--workers", "2"], env, tmp_path, ports[0]):
+        ports.append(free_port())
+        with serving(["--workers", "2"], env, tmp_path, ports[1]):
+            login = httpx.post(
+                f"http://127.0.0.1:{ports[0]}/api/v1/login", json={"user": "admin", "password": "change-me"}
+            ).json()["data"]
+            headers = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+
+            def write(writer: int) -> None:
+                index = 0
+                while not stop.is_set():
+                    index += 1
+                    port = ports[(writer + index) % 2]
+                    body = {
+                        "name": f"Writer {writer} contact {index}",
+                        "emails": [f"w{writer}.{index}@example.com"],
+                        "phones": [],
+                    }
+                    started = time.monotonic()
+                    response = httpx.post(
+                        f"http://127.0.0.1:{port}/api/v1/omnichannel/contacts", json=body, headers=headers, timeout=90
+                    )
+                    slowest[0] = max(slowest[0], time.monotonic() - started)
+                    answers.append(
+                        f"{response.status_code} {response.text[:200]}" if response.status_code != 200 else "200"
+                    )
+                    if response.status_code == 200:
+                        acknowledged.append(response.json()["contactId"])
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 60
+            while len(acknowledged) < 8 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            outside = sqlite3.connect(path, isolation_level=None, timeout=30)
+            outside.execute("BEGIN IMMEDIATE")
+            before_lock = len(acknowledged)
+            time.sleep(12)
+            outside.execute("COMMIT")
+            outside.close()
+            time.sleep(2)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=90)
+
+            assert [answer for answer in answers if answer != "200"] == []
+            # Writes waited out the lock (past the 10 s busy timeout, so at least one run failed)
+            # and went on after it.
+            assert before_lock >= 8 and len(acknowledged) > before_lock + 8
+            assert slowest[0] > 10
+            stored = sqlite3.connect(path)
+            try:
+                found = {row[0] for row in stored.execute("SELECT id FROM contacts")}
+            finally:
+                stored.close()
+            assert set(acknowledged) <= found
+            assert len(found) == len(acknowledged)  # no run that failed left a contact behind

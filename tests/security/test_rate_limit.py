@@ -150,3 +150,28 @@ def test_workers_share_the_counts_on_postgresql_and_count_alone_on_sqlite(
         # Per worker on SQLite: each has counted 6 of its own 10.
         assert statuses == [200] * 12
         assert answers[-1].headers["x-ratelimit-remaining"] == "4"
+
+
+def test_a_visitor_token_no_database_text_can_hold_is_counted_like_any(admin: Api) -> None:
+    """Anonymous livechat calls are counted per visitor token before the token is validated; a
+    NUL or a lone surrogate in it once reached PostgreSQL's text column as the counter's key
+    (a 500). Each such token is its own counter, and the call gets its ordinary answer."""
+    anon = admin.anonymous()
+    nul = {
+        "success": False,
+        "error": "must NOT contain the NUL character [invalid-params]",
+        "errorType": "invalid-params",
+    }
+    bad_token = {"success": False, "error": "[invalid-token]", "errorType": "invalid-token"}
+    for quoted, expected in (("%00", nul), ("a%00b", nul), ("%ED%A0%80x", bad_token)):
+        first, second = anon.get(f"livechat/visitor/{quoted}"), anon.get(f"livechat/visitor/{quoted}")
+        assert (first.status_code, first.json()) == (400, expected)
+        assert (first.headers["x-ratelimit-remaining"], second.headers["x-ratelimit-remaining"]) == ("9", "8")
+    for escaped in (b"\\u0000", b"a\\u0000b"):
+        answer = anon.raw(
+            "POST",
+            "/api/v1/livechat/visitor.status",
+            content=b'{"token":"' + escaped + b'","status":"online"}',
+            headers={"content-type": "application/json"},
+        )
+        assert (answer.status_code, answer.json()) == (400, nul)

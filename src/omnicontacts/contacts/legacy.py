@@ -59,20 +59,28 @@ async def _check_manager(conn: Connection, username: str) -> None:
         raise CodeError("error-invalid-contact-manager")
 
 
-async def _find_or_create_visitor(conn: Connection, token: str, username: str | None, email: str) -> dict[str, Any]:
-    """The visitor of `token`; else one with this email (it takes the token); else a new one."""
+async def _find_or_create_visitor(conn: Connection, token: str, username: str | None) -> dict[str, Any]:
+    """The visitor of `token`, else a new one owning it.
+
+    The token alone identifies a visitor. Rocket.Chat's registerContact picks, for a token it
+    does not know, the visitor with the submitted email and gives it that token: whoever sends
+    the request then holds that customer's conversations (and its old token stops working). Here
+    an email another visitor has never selects that visitor; the new one simply has it too. The
+    insert is an upsert on the token, so concurrent first registrations make one visitor.
+    """
     visitor = await livechat_repository.find_visitor_by_token(conn, token, for_update=True)
     if visitor is not None:
         return visitor
     username = username or f"guest-{await livechat_repository.next_guest_number(conn)}"
-    if email:
-        visitor = await livechat_repository.find_visitor_by_email(conn, email)
-        if visitor is not None:
-            return await livechat_repository.find_visitor(conn, visitor["_id"], for_update=True) or visitor
     now = now_iso()
     visitor = {"_id": ids.meteor_id(), "username": username, "ts": now, "token": token, "_updatedAt": now}
-    await livechat_repository.insert_visitor(conn, visitor)
-    return visitor
+    if await livechat_repository.insert_visitor_if_new(conn, visitor):
+        return visitor
+    existing = await livechat_repository.find_visitor_by_token(conn, token, for_update=True)
+    if existing is not None:
+        return existing
+    # The token of an erased visitor: it stays retired.
+    raise CodeError("error-invalid-contact-data")
 
 
 def _apply_registration(
@@ -120,7 +128,7 @@ async def register_contact(conn: Connection, body: dict[str, Any]) -> str:
     manager = body.get("contactManager")
     if manager and manager.get("username"):
         await _check_manager(conn, manager["username"])
-    visitor = await _find_or_create_visitor(conn, token, body.get("username"), email)
+    visitor = await _find_or_create_visitor(conn, token, body.get("username"))
     allowed = await customfields_service.allowed_visitor_fields(conn)
     livechat_data = customfields_service.validate_custom_fields(
         allowed, body.get("customFields") or {}, ignore_additional=True

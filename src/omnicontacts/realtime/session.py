@@ -9,6 +9,7 @@ a frame that is not JSON text closes with 1007. Messages of one session are hand
 
 import asyncio
 import contextlib
+import copy
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from omnicontacts.realtime.errors import INTERNAL, DdpError, as_ddp_error, subsc
 from omnicontacts.realtime.hub import Outbox, Subscription
 from omnicontacts.restapi.routing import AppState, AuthUser
 from omnicontacts.storage import Connection
+from omnicontacts.storage.retry import run_retrying
 
 if TYPE_CHECKING:
     from omnicontacts.realtime.runtime import Realtime
@@ -180,7 +182,11 @@ class Session(Outbox):
                 await self.state.config.ensure_fresh(conn)
                 await self._refresh_user(conn)
                 caller = registry.Caller(conn, self.state, self.user, self, realtime=self.runtime)
-                result = await registry.call(str(packet["method"]), caller, params)
+                name = str(packet["method"])
+                # Each run gets the params as sent: a method may change what it was given.
+                result = await run_retrying(
+                    conn, lambda _: registry.call(name, caller, copy.deepcopy(params)), f"method {name}"
+                )
             if result is not None:
                 reply["result"] = ejson.to_ejson(result)
         except Exception as error:

@@ -15,6 +15,7 @@ Counters: in the worker's memory on SQLite (one host, and per worker is good eno
 unlogged PostgreSQL table otherwise, so every worker on every host counts against the same window.
 """
 
+import hashlib
 import math
 import time
 from collections.abc import Mapping
@@ -123,6 +124,13 @@ class _Seen:
     synced_at: int
 
 
+def _row_key(key: str) -> str:
+    """The table's key for a counter: the SHA-256 of its name. A name holds what a client sent (a
+    visitor token), which may be anything JSON or a URL can carry: a NUL or a lone surrogate that
+    PostgreSQL's text refuses. The digest stores any name, in 64 characters."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class SharedCounters:
     """Windows in the `api_rate_limits` table, shared by every worker on every host.
 
@@ -152,7 +160,7 @@ class SharedCounters:
                 seen.pending += 1
                 return local, seen.start
         add = 1 + (seen.pending if seen is not None else 0)
-        row = await conn.fetchrow(_HIT_SQL, key, now_ms, limit.interval_ms, add)
+        row = await conn.fetchrow(_HIT_SQL, _row_key(key), now_ms, limit.interval_ms, add)
         assert row is not None
         hits, start = int(row["hits"]), int(row["window_start"])
         if len(self._seen) >= self.MAX_KEYS:

@@ -9,10 +9,8 @@ Routes are plain Starlette routes: on these paths FastAPI's per-request dependen
 would only cost time, and our own wrapper already does what the API needs.
 """
 
-import asyncio
 import copy
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,7 +43,8 @@ from omnicontacts.restapi.ratelimit import (
 from omnicontacts.restapi.streaming import StreamedList, body
 from omnicontacts.restapi.validation import Schema, validate
 from omnicontacts.settings import Settings
-from omnicontacts.storage import Connection, Storage, is_transient
+from omnicontacts.storage import Connection, Storage
+from omnicontacts.storage.retry import run_retrying
 from omnicontacts.timeutil import to_iso
 
 log = logging.getLogger("omnicontacts.api")
@@ -175,11 +174,6 @@ def _visitor_token(raw: Any, request: Request) -> str | None:
     return token[:64] if isinstance(token, str) and token else None
 
 
-# A deadlock or serialization failure rolls the request's transaction back; the request runs
-# again (it committed nothing), so the client never sees it.
-MAX_ATTEMPTS = 5
-
-
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -289,28 +283,25 @@ class Endpoint:
         return await state.limiter.check(conn, route, f"{client} visitor:{token}", limit)
 
     async def _handle(self, context: RequestContext, raw: Any) -> dict[str, Any] | Response | StreamedList | None:
-        """Run the handler; again, from freshly validated parameters (a handler may have changed
-        its own), when PostgreSQL rolled its transaction back for a deadlock or a serialization
-        failure and nothing was committed. The body was read once: a stream cannot be read twice."""
+        """Run the handler, again (`run_retrying`) after a transient database failure that
+        committed nothing; each run gets freshly validated parameters, since a handler may change
+        its own. The body was read once: a stream cannot be read twice."""
         # A query string is read again for nothing; only a body's parameters are kept aside.
         pristine = None if self.method in ("GET", "DELETE") else copy.deepcopy(raw)
-        attempt = 1
-        while True:
-            commits = context.conn.commits
-            try:
-                return await self.handler(context)
-            except Exception as error:
-                if attempt >= MAX_ATTEMPTS or context.conn.commits != commits or not is_transient(error):
-                    raise
-            log.info("retrying %s %s after a transient database error (attempt %d)", self.method, self.path, attempt)
-            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
-            attempt += 1
-            if pristine is None:
-                raw, _ = await _read_params(context.request, self.method)
-            else:
-                raw = copy.deepcopy(pristine)
-            params = self._validated(raw)
-            context = RequestContext(context.request, context.conn, context.state, context.user, params, context.path)
+
+        async def attempt(number: int) -> dict[str, Any] | Response | StreamedList | None:
+            run = context
+            if number > 1:
+                if pristine is None:
+                    again, _ = await _read_params(context.request, self.method)
+                else:
+                    again = copy.deepcopy(pristine)
+                run = RequestContext(
+                    context.request, context.conn, context.state, context.user, self._validated(again), context.path
+                )
+            return await self.handler(run)
+
+        return await run_retrying(context.conn, attempt, f"{self.method} {self.path}")
 
     def _validated(self, raw: Any) -> dict[str, Any]:
         if self.schema is None:

@@ -17,10 +17,12 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 def is_transient(error: BaseException) -> bool:
-    """A deadlock or serialization failure, after which the same transaction may simply be run again."""
+    """A failure after which the same transaction may simply be run again: a deadlock or
+    serialization failure on PostgreSQL, a file still locked by another process on SQLite."""
     from omnicontacts.storage.postgres import is_transient as postgres_transient
+    from omnicontacts.storage.sqlite import is_transient as sqlite_transient
 
-    return postgres_transient(error)
+    return postgres_transient(error) or sqlite_transient(error)
 
 
 __all__ = ["Connection", "Row", "Storage", "is_transient", "open_storage"]

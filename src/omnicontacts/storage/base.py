@@ -4,12 +4,24 @@ SQL is written once, in PostgreSQL's `$1` placeholder style; the SQLite backend 
 placeholders to its numbered `?1` form. Values always travel as parameters, never inside SQL text.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 Row = Mapping[str, Any]
 Dialect = Literal["postgresql", "sqlite"]
+
+_READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|RETURNING)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2048)
+def is_read(sql: str) -> bool:
+    """A statement that writes nothing: a SELECT (or WITH) without INSERT, UPDATE, DELETE or
+    RETURNING. The SQL text is ours, never user input."""
+    return _READ.match(sql) is not None and _WRITE_WORD.search(sql) is None
 
 
 class Connection(Protocol):
@@ -37,8 +49,9 @@ class Connection(Protocol):
 
     @property
     def commits(self) -> int:
-        """How many transactions this connection has committed; the request layer retries a
-        request whose transaction was rolled back only when nothing of it was committed."""
+        """How many transactions this connection has committed, a write outside any transaction
+        counting as one of its own; the request layer retries a request whose transaction was
+        rolled back only when nothing of it was committed."""
         ...
 
     def released(self) -> AbstractAsyncContextManager[None]:

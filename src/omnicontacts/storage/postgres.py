@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import asyncpg
 
-from omnicontacts.storage.base import Connection, Dialect, Row
+from omnicontacts.storage.base import Connection, Dialect, Row, is_read
 
 
 class PgConnection:
@@ -65,27 +65,43 @@ class PgConnection:
         if self._pool is not None and self._held:
             await self._give_back()
 
+    def _wrote(self) -> None:
+        if not self._raw.is_in_transaction():
+            self._commits += 1  # a statement outside a transaction commits on its own
+
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return cast(list[Row], await self._raw.fetch(sql, *args))
+        rows = cast(list[Row], await self._raw.fetch(sql, *args))
+        if not is_read(sql):
+            self._wrote()
+        return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return cast(Row | None, await self._raw.fetchrow(sql, *args))
+        row = cast(Row | None, await self._raw.fetchrow(sql, *args))
+        if not is_read(sql):
+            self._wrote()
+        return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._raw.fetchval(sql, *args)
+        value = await self._raw.fetchval(sql, *args)
+        if not is_read(sql):
+            self._wrote()
+        return value
 
     async def execute(self, sql: str, *args: Any) -> int:
         status: str = await self._raw.execute(sql, *args)
+        self._wrote()
         # asyncpg answers e.g. "UPDATE 3" or "INSERT 0 1": the last word is the row count.
         last = status.rsplit(" ", 1)[-1]
         return int(last) if last.isdigit() else 0
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._raw.executemany(sql, rows)
+        self._wrote()
 
     async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             await self._raw.copy_records_to_table(table, records=rows, columns=list(columns))
+            self._wrote()
 
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, through a server-side cursor (which needs a

@@ -25,28 +25,25 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from omnicontacts.storage.base import Connection, Dialect, Row
+from omnicontacts.storage.base import Connection, Dialect, Row, is_read
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
-_READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
-_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|RETURNING)\b", re.IGNORECASE)
 T = TypeVar("T")
 
 # Read-only connections per worker: enough for the two cores, few enough that their page caches
 # stay small.
 READERS = 4
 
+# How long a statement waits for a lock another process holds (the other workers, a CLI import or
+# demo beside the server) before SQLite gives up with "database is locked"; the request layer
+# then runs the request again (`is_transient`).
+BUSY_TIMEOUT_MS = 10_000
+
 
 @lru_cache(maxsize=2048)
 def to_sqlite_sql(sql: str) -> str:
     """Rewrite `$1` placeholders to SQLite's `?1`; the SQL text is ours, never user input."""
     return _PLACEHOLDER.sub(r"?\1", sql)
-
-
-@lru_cache(maxsize=2048)
-def is_read(sql: str) -> bool:
-    """A statement a read-only connection can answer: a SELECT (or WITH) that writes nothing."""
-    return _READ.match(sql) is not None and _WRITE_WORD.search(sql) is None
 
 
 def connect_sqlite(path: str, *, read_only: bool = False) -> sqlite3.Connection:
@@ -57,9 +54,18 @@ def connect_sqlite(path: str, *, read_only: bool = False) -> sqlite3.Connection:
     else:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=NORMAL")
-    raw.execute("PRAGMA busy_timeout=10000")
+    raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     raw.execute("PRAGMA foreign_keys=ON")
     return raw
+
+
+def is_transient(error: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (and their extended codes): another connection held the lock
+    past the busy timeout, or a snapshot went stale. Nothing of the statement was written, and
+    the same transaction, run again, will most likely go through."""
+    return isinstance(error, sqlite3.OperationalError) and (
+        (getattr(error, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    )
 
 
 def sqlite_path(url: str) -> str:
@@ -149,7 +155,9 @@ class SqliteConnection:
 
     async def _run(self, sql: str, work: Callable[[sqlite3.Connection], T]) -> T:
         readers = self._storage.readers
-        if readers is None or self._writing or not is_read(sql):
+        if not is_read(sql):
+            return await self._write(work)
+        if readers is None or self._writing:
             return await self._on_writer(work)
         return await readers.run(work)
 
@@ -161,6 +169,12 @@ class SqliteConnection:
             self._after_commit.append(callback)
         else:
             callback()
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        result = await self._on_writer(work)
+        if not self._in_transaction:
+            self._commits += 1  # a statement outside a transaction commits on its own
+        return result
 
     def release(self) -> None:
         if self._writing:
@@ -182,17 +196,17 @@ class SqliteConnection:
 
     async def execute(self, sql: str, *args: Any) -> int:
         text = to_sqlite_sql(sql)
-        return await self._on_writer(lambda raw: _rowcount(raw, text, args))
+        return await self._write(lambda raw: _rowcount(raw, text, args))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         text = to_sqlite_sql(sql)
-        await self._on_writer(lambda raw: raw.executemany(text, rows))
+        await self._write(lambda raw: raw.executemany(text, rows))
 
     async def copy_records(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         # `table` and `columns` are our own names, never input.
         marks = ", ".join("?" for _ in columns)
         text = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        await self._on_writer(lambda raw: raw.executemany(text, rows))
+        await self._write(lambda raw: raw.executemany(text, rows))
 
     async def stream(self, sql: str, *args: Any, batch: int = 200) -> AsyncIterator[list[Row]]:
         """The rows of one query, `batch` at a time, from one reader (or the writer, when this
