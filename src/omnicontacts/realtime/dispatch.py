@@ -1,15 +1,22 @@
 """From a committed change to stream events: read the rows the change names, and emit what
 Rocket.Chat's clients expect on each stream. Rows are read only when someone here listens."""
 
+import time
 from typing import Any
 
 from omnicontacts.accounts import repository as accounts_repository
 from omnicontacts.livechat import repository as livechat_repository
 from omnicontacts.realtime import streams
 from omnicontacts.realtime.ejson import to_ejson
-from omnicontacts.realtime.hub import Hub
+from omnicontacts.realtime.hub import Hub, Outbox, changed_frame
 from omnicontacts.restapi.routing import AppState
 from omnicontacts.storage import Connection
+
+# A change of agent announced while a room's followers here had just left it (Rocket.Chat's
+# widget drops and renews all its subscriptions when its socket reconnects) is kept this long
+# for the next client to follow the room, which would otherwise never hear of it.
+UNHEARD_AGENT_SECONDS = 10.0
+UNHEARD_AGENT_MAX = 10_000
 
 AGENT_FIELDS = ("_id", "username", "name", "status", "phone", "customFields", "livechat")
 
@@ -27,6 +34,7 @@ class Dispatcher:
     def __init__(self, state: AppState, hub: Hub) -> None:
         self.state = state
         self.hub = hub
+        self._unheard_agent: dict[str, tuple[str | None, float]] = {}
 
     async def deliver(self, payloads: list[dict[str, Any]]) -> None:
         """Events in commit order. The messages of a burst are read in one query first: one
@@ -114,17 +122,49 @@ class Dispatcher:
         whatever this worker remembered of the room."""
         rid, agent_id = ids.get("rid", ""), ids.get("agent") or None
         if not self.hub.has(streams.LIVECHAT_ROOM, rid):
+            self._keep_unheard(rid, agent_id)
             return
         self.hub.served_by[rid] = agent_id
+        frame = await self._agent_frame(rid, agent_id)
+        # The room's followers may have left while the agent was read.
+        if frame is not None and not self.hub.emit(streams.LIVECHAT_ROOM, rid, frame):
+            self._keep_unheard(rid, agent_id)
+
+    async def _agent_frame(self, rid: str, agent_id: str | None) -> list[Any] | None:
+        """The `agentData` event's args: the agent's public fields, or null for the queue."""
         data = None
         if agent_id is not None:
             async with self.state.storage.connection() as conn:
                 agent = await accounts_repository.find_user_doc(conn, agent_id)
             if agent is None:
-                return
+                return None
             data = to_ejson(agent_data(agent, self.state.config.settings))
             self.hub.agent_status[agent_id] = agent.get("status")
-        self.hub.emit(streams.LIVECHAT_ROOM, rid, [{"type": "agentData", "data": data}])
+        return [{"type": "agentData", "data": data}]
+
+    def _keep_unheard(self, rid: str, agent_id: str | None) -> None:
+        """Kept only for a room whose followers here have just left it."""
+        now = time.monotonic()
+        left = self.hub.unfollowed.get(rid)
+        if left is None or now - left > UNHEARD_AGENT_SECONDS:
+            return
+        if len(self._unheard_agent) >= UNHEARD_AGENT_MAX:
+            cutoff = now - UNHEARD_AGENT_SECONDS
+            self._unheard_agent = {key: kept for key, kept in self._unheard_agent.items() if kept[1] > cutoff}
+            if len(self._unheard_agent) >= UNHEARD_AGENT_MAX:
+                return
+        self._unheard_agent[rid] = (agent_id, now)
+
+    async def tell_unheard_agent(self, subscriber: Outbox, rid: str) -> None:
+        """A client that has just started following `rid` gets a change of agent that was
+        announced here moments before, while nobody followed the room."""
+        self.hub.unfollowed.pop(rid, None)
+        kept = self._unheard_agent.pop(rid, None)
+        if kept is None or time.monotonic() - kept[1] > UNHEARD_AGENT_SECONDS:
+            return
+        frame = await self._agent_frame(rid, kept[0])
+        if frame is not None:
+            subscriber.send(changed_frame(streams.LIVECHAT_ROOM, rid, frame))
 
     async def _on_inquiry(self, ids: dict[str, str]) -> None:
         inquiry_id, rid = ids.get("_id", ""), ids.get("rid", "")

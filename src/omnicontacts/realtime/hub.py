@@ -5,6 +5,7 @@ sends its queue in order. Nothing here touches the database.
 """
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from omnicontacts.realtime import ejson
 # A session whose client reads slower than events arrive is cut off rather than allowed to
 # hold an unbounded queue in memory (Rocket.Chat closes such a socket too).
 MAX_QUEUED = 5000
+# Rooms remembered as just unfollowed, at most (a bound on memory, not a rule).
+MAX_UNFOLLOWED = 10_000
 
 
 @dataclass(eq=False)
@@ -88,6 +91,9 @@ class Hub:
         # which followed rooms hear `agentStatus` when a user's status changes.
         self.served_by: dict[str, str | None] = {}
         self.agent_status: dict[str, str | None] = {}
+        # rid -> when its last follower on stream-livechat-room left (monotonic seconds): a
+        # change of agent in the moments after may be one that follower is about to miss.
+        self.unfollowed: dict[str, float] = {}
 
     def add(self, subscription: Subscription) -> None:
         events = self._listeners.setdefault(subscription.stream, {})
@@ -103,6 +109,9 @@ class Hub:
             del events[subscription.event]
             if subscription.stream == "stream-livechat-room":
                 self.served_by.pop(subscription.event, None)
+                if len(self.unfollowed) >= MAX_UNFOLLOWED:
+                    self.unfollowed.clear()
+                self.unfollowed[subscription.event] = time.monotonic()
 
     def _get(self, stream: str, event: str) -> set[Subscription] | None:
         events = self._listeners.get(stream)

@@ -225,6 +225,8 @@ class Session(Outbox):
         self.subscriptions[sub_id] = subscription
         self.runtime.hub.add(subscription)
         self.send(ejson.dumps({"msg": "ready", "subs": [sub_id]}))
+        if name == streams.LIVECHAT_ROOM:
+            await self.runtime.dispatcher.tell_unheard_agent(self, event)
 
     def _unsubscribe(self, sub_id: str) -> None:
         subscription = self.subscriptions.pop(sub_id, None)
