@@ -136,3 +136,27 @@ def test_a_change_nobody_announced_is_seen_within_the_bound(api: Api, server: Ru
     refused, elapsed = _until(lambda: session.get("me"), 401, 5.0)
     assert refused.status_code == 401
     assert elapsed <= BOUND
+
+
+async def _deactivate(server: RunningServer, user_id: str) -> None:
+    # Behind every server's back, as an operator's SQL would: the user is no longer active.
+    storage = await open_storage(server.settings)
+    try:
+        async with storage.transaction() as conn:
+            await conn.execute("UPDATE users SET active = $1 WHERE id = $2", False, user_id)
+    finally:
+        await storage.close()
+
+
+def test_a_deactivated_user_is_refused_within_the_bound(api: Api, server: RunningServer) -> None:
+    user = api.create_user("leaving")
+    headers = api.login("leaving")
+    session = api.as_user(headers)
+    assert session.get("me").status_code == 200
+
+    asyncio.run(_deactivate(server, user["_id"]))
+
+    refused, elapsed = _until(lambda: session.get("me"), 401, 5.0)
+    assert refused.status_code == 401
+    assert refused.json() == LOGGED_OUT
+    assert elapsed <= BOUND

@@ -11,20 +11,21 @@ AUTH_SQL = """
 SELECT u.id, u.username, u.roles, u.active, t.created_at,
        (SELECT value FROM meta WHERE key = 'config_version') AS config_version
 FROM login_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.hashed_token = $1 AND t.user_id = $2
+WHERE t.hashed_token = $1 AND t.user_id = $2 AND u.active
 """
 
 
 async def find_user_by_token(conn: Connection, user_id: str, hashed_token: str) -> Row | None:
-    """The user of a login token, with the token's issue time (`created_at`): the caller checks
-    it against `Accounts_LoginExpiration` once its settings are fresh."""
+    """The active user of a login token, with the token's issue time (`created_at`): the caller
+    checks it against `Accounts_LoginExpiration` once its settings are fresh. A deactivated
+    user's tokens answer nothing, as a logged-out one's."""
     return await conn.fetchrow(AUTH_SQL, hashed_token, user_id)
 
 
 RESUME_SQL = """
 SELECT u.id, u.username, u.roles, t.created_at
 FROM login_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.hashed_token = $1
+WHERE t.hashed_token = $1 AND u.active
 """
 
 
