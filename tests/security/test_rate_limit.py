@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.livechat.steps import new_token, set_setting
-from tests.support import Api, RunningServer, another_worker
+from tests.support import USER_PASSWORD, Api, RunningServer, another_worker
 
 
 def _too_many(seconds: int) -> dict[str, object]:
@@ -113,7 +113,7 @@ def test_visitors_sharing_one_address_are_counted_apart_under_the_address_ceilin
 
 
 def test_a_login_flood_gets_429_while_other_users_are_served(admin: Api, production: RunningServer) -> None:
-    user = _plain_user(admin)  # one login: this address has 8 of its 10 left (the admin's was the first)
+    user = _plain_user(admin)  # one login: plain.user has 9 of its 10 left from this address
     anon = admin.anonymous()
 
     def wrong_password(_: int) -> int:
@@ -124,13 +124,18 @@ def test_a_login_flood_gets_429_while_other_users_are_served(admin: Api, product
         served = [user.get("me").status_code for _ in range(5)]
         statuses = list(flood)
 
-    assert statuses.count(401) == 8
-    assert statuses.count(429) == 22
+    assert statuses.count(401) == 9
+    assert statuses.count(429) == 21
     # Other users, and this user's other routes, were answered meanwhile.
     assert served == [200] * 5
     after = anon.post("login", {"user": "plain.user", "password": "rocket.chat"})
     assert after.status_code == 429
     assert after.json()["error"].endswith("[error-too-many-requests]")
+    # Logins are counted per account named: a colleague behind the same address still signs in.
+    admin.create_user("colleague")
+    colleague = anon.post("login", {"user": "colleague", "password": USER_PASSWORD})
+    assert colleague.status_code == 200
+    assert colleague.headers["x-ratelimit-remaining"] == "9"
 
 
 def test_workers_share_the_counts_on_postgresql_and_count_alone_on_sqlite(

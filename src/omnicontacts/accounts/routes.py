@@ -43,7 +43,16 @@ def _login_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-@router.post("login", auth=False)
+def _login_account(raw: Any) -> str | None:
+    """The account a login names, for the rate limiter: per account, so an office's staff behind
+    one address do not spend one another's logins."""
+    if not isinstance(raw, dict):
+        return None
+    username, email = _login_identity(raw)
+    return (username or "").lower() or email
+
+
+@router.post("login", auth=False, counted_per=_login_account)
 async def login(ctx: RequestContext) -> Response:
     body = ctx.params
     username, email = _login_identity(body)

@@ -187,6 +187,9 @@ class Endpoint:
     rate_limit: Limit | Literal[False] | None = None
     # Rocket.Chat's `operation: 'hasAny'`: one of `permissions` is enough.
     any_permission: bool = False
+    # For an anonymous call: the account it acts for, from its parameters (`login`'s username),
+    # counted like a visitor token (see `_count`); None counts visitor tokens.
+    counted_per: Callable[[Any], str | None] | None = None
 
     def route(self, prefix: str) -> Route:
         return _EndpointRoute(prefix + self.path, self, methods=[self.method], name=f"{self.method} {self.path}")
@@ -265,7 +268,8 @@ class Endpoint:
     ) -> Decision | None:
         """Rocket.Chat counts per address, route and user. An anonymous livechat call is counted
         per visitor token instead of per address alone, since a contact center's customers often
-        share one office or mobile-carrier address; the address as a whole still has a ceiling."""
+        share one office or mobile-carrier address, and a login per account named, since its staff
+        share one office address; the address as a whole still has a ceiling."""
         if self.rate_limit is False:
             return None
         limit = state.limiter.limit_for(self.rate_limit, state.config.settings)
@@ -275,12 +279,17 @@ class Endpoint:
         client = request.client.host if request.client else ""
         if user is not None:
             return await state.limiter.check(conn, route, f"{client} user:{user.id}", limit)
-        token = _visitor_token(raw, request)
+        if self.counted_per is not None:
+            account = self.counted_per(raw)
+            token = f"account:{account[:128]}" if account else None
+        else:
+            visitor = _visitor_token(raw, request)
+            token = f"visitor:{visitor}" if visitor else None
         if token is None:
             return await state.limiter.check(conn, route, client, limit)
         ceiling = Limit(limit.calls * ANONYMOUS_ADDRESS_FACTOR, limit.interval_ms)
         await state.limiter.check(conn, route, f"{client} visitors", ceiling)
-        return await state.limiter.check(conn, route, f"{client} visitor:{token}", limit)
+        return await state.limiter.check(conn, route, f"{client} {token}", limit)
 
     async def _handle(self, context: RequestContext, raw: Any) -> dict[str, Any] | Response | StreamedList | None:
         """Run the handler, again (`run_retrying`) after a transient database failure that
@@ -478,10 +487,13 @@ class Router:
         typed: bool,
         rate_limit: Limit | Literal[False] | None = None,
         any_permission: bool = False,
+        counted_per: Callable[[Any], str | None] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
-                Endpoint(method, path, handler, auth, permissions, schema, typed, rate_limit, any_permission)
+                Endpoint(
+                    method, path, handler, auth, permissions, schema, typed, rate_limit, any_permission, counted_per
+                )
             )
             return handler
 
@@ -519,6 +531,7 @@ class Router:
         typed: bool = False,
         rate_limit: Limit | Literal[False] | None = None,
         any_permission: bool = False,
+        counted_per: Callable[[Any], str | None] | None = None,
     ) -> Callable[[Handler], Handler]:
         return self._add(
             "POST",
@@ -529,6 +542,7 @@ class Router:
             typed=typed,
             rate_limit=rate_limit,
             any_permission=any_permission,
+            counted_per=counted_per,
         )
 
     def put(
