@@ -235,3 +235,18 @@ async def _reset(settings: Settings, admin_id: str) -> None:
 def reset_database(server: RunningServer) -> None:
     """Every test starts from an empty store with default permissions and settings."""
     asyncio.run(_reset(server.settings, server.admin_id))
+
+
+async def _execute(settings: Settings, sql: str, args: tuple[Any, ...]) -> None:
+    storage = await open_storage(settings)
+    try:
+        async with storage.transaction() as conn:
+            await conn.execute(sql, *args)
+    finally:
+        await storage.close()
+
+
+def execute_behind_the_server(server: RunningServer, sql: str, *args: Any) -> None:
+    """One statement on the server's database, as an operator's SQL would run it: for the few
+    states no API can reach (a token's issue time, a user deactivated by hand)."""
+    asyncio.run(_execute(server.settings, sql, args))

@@ -3,7 +3,6 @@ permission or a deleted user on one server process applies on another within the
 bound (`AUTH_CACHE_SECONDS`, 1 s): the other process below trusts its logins for 30 s, so it can
 only refuse in time because the change's announcement reached it."""
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,14 +11,14 @@ import httpx
 import pytest
 
 from omnicontacts.accounts import auth_cache
-from omnicontacts.storage import open_storage
 from omnicontacts.timeutil import to_iso
 from tests.realtime.test_fanout import another_server
-from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer
+from tests.support import FORBIDDEN, LOGGED_OUT, Api, RunningServer, execute_behind_the_server
 
 # The documented bound, plus what a loaded test machine needs to answer one request.
 BOUND = auth_cache.LIFETIME + 0.5
 CHECK = "omnichannel/contacts.checkExistence"
+AGE_TOKENS = "UPDATE login_tokens SET created_at = $1 WHERE user_id = $2"
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +42,6 @@ def _until(call: Callable[[], httpx.Response], status: int, limit: float) -> tup
 
 def _on(base_url: str, headers: dict[str, str]) -> Callable[[str], httpx.Response]:
     return lambda path: httpx.get(f"{base_url}/api/v1/{path}", headers=headers, timeout=10)
-
-
-async def _set_token_issue_time(server: RunningServer, user_id: str, issued_at: str) -> None:
-    # Behind every server's back: no API moves a token's issue time.
-    storage = await open_storage(server.settings)
-    try:
-        async with storage.transaction() as conn:
-            await conn.execute("UPDATE login_tokens SET created_at = $1 WHERE user_id = $2", issued_at, user_id)
-    finally:
-        await storage.close()
 
 
 def test_a_logout_is_refused_at_once_here_and_within_the_bound_on_another_process(api: Api, other_url: str) -> None:
@@ -116,7 +105,7 @@ def test_a_cached_login_still_expires_on_time(api: Api, server: RunningServer, o
     other = _on(other_url, headers)
     # The token reaches the default 90 days in two seconds.
     issued = datetime.now(UTC) - timedelta(days=90) + timedelta(seconds=2)
-    asyncio.run(_set_token_issue_time(server, user["_id"], to_iso(issued)))
+    execute_behind_the_server(server, AGE_TOKENS, to_iso(issued), user["_id"])
     assert other("me").status_code == 200
     time.sleep(max(0.0, (issued + timedelta(days=90) - datetime.now(UTC)).total_seconds()) + 1.1)
 
@@ -131,21 +120,11 @@ def test_a_change_nobody_announced_is_seen_within_the_bound(api: Api, server: Ru
     session = api.as_user(headers)
     assert session.get("me").status_code == 200
 
-    asyncio.run(_set_token_issue_time(server, user["_id"], "2001-01-01T00:00:00.000Z"))
+    execute_behind_the_server(server, AGE_TOKENS, "2001-01-01T00:00:00.000Z", user["_id"])
 
     refused, elapsed = _until(lambda: session.get("me"), 401, 5.0)
     assert refused.status_code == 401
     assert elapsed <= BOUND
-
-
-async def _deactivate(server: RunningServer, user_id: str) -> None:
-    # Behind every server's back, as an operator's SQL would: the user is no longer active.
-    storage = await open_storage(server.settings)
-    try:
-        async with storage.transaction() as conn:
-            await conn.execute("UPDATE users SET active = $1 WHERE id = $2", False, user_id)
-    finally:
-        await storage.close()
 
 
 def test_a_deactivated_user_is_refused_within_the_bound(api: Api, server: RunningServer) -> None:
@@ -154,7 +133,7 @@ def test_a_deactivated_user_is_refused_within_the_bound(api: Api, server: Runnin
     session = api.as_user(headers)
     assert session.get("me").status_code == 200
 
-    asyncio.run(_deactivate(server, user["_id"]))
+    execute_behind_the_server(server, "UPDATE users SET active = $1 WHERE id = $2", False, user["_id"])
 
     refused, elapsed = _until(lambda: session.get("me"), 401, 5.0)
     assert refused.status_code == 401

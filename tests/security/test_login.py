@@ -4,15 +4,16 @@ username exists or not, repeated failures block the user and the address (Rocket
 
 These run at Rocket.Chat's bcrypt cost (10), where one check takes tens of milliseconds."""
 
-import asyncio
 import statistics
 import threading
 import time
 
 from omnicontacts.accounts import auth_cache
-from omnicontacts.storage import open_storage
 from tests.livechat.steps import set_setting
-from tests.support import LOGGED_OUT, Api, RunningServer
+from tests.support import LOGGED_OUT, Api, RunningServer, execute_behind_the_server
+
+# The one step no API can take: moving a token's issue time into the past.
+AGE_TOKENS = "UPDATE login_tokens SET created_at = $1 WHERE user_id = $2"
 
 
 def _no_limits(admin: Api) -> None:
@@ -138,22 +139,12 @@ def test_a_success_clears_the_failures(admin: Api) -> None:
     assert anon.post("login", {"user": "forgetful", "password": "rocket.chat"}).status_code == 200
 
 
-async def _age_tokens(server: RunningServer, user_id: str, issued_at: str) -> None:
-    # The one step no API can take: moving a token's issue time into the past.
-    storage = await open_storage(server.settings)
-    try:
-        async with storage.transaction() as conn:
-            await conn.execute("UPDATE login_tokens SET created_at = $1 WHERE user_id = $2", issued_at, user_id)
-    finally:
-        await storage.close()
-
-
 def test_an_expired_login_token_gets_401(admin: Api, production: RunningServer) -> None:
     user = admin.create_user("old.session")
     session = admin.as_user(admin.login("old.session"))
     assert session.get("me").status_code == 200
 
-    asyncio.run(_age_tokens(production, user["_id"], "2001-01-01T00:00:00.000Z"))
+    execute_behind_the_server(production, AGE_TOKENS, "2001-01-01T00:00:00.000Z", user["_id"])
     # Changed behind the server's back: seen once the worker's cached login lapses.
     time.sleep(auth_cache.LIFETIME)
     expired = session.get("me")
@@ -166,7 +157,7 @@ def test_the_expiration_follows_the_setting(admin: Api, production: RunningServe
     user = admin.create_user("week.old")
     session = admin.as_user(admin.login("week.old"))
     eight_days_ago = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 8 * 86400))
-    asyncio.run(_age_tokens(production, user["_id"], eight_days_ago))
+    execute_behind_the_server(production, AGE_TOKENS, eight_days_ago, user["_id"])
 
     assert session.get("me").status_code == 200  # 90 days by default
     set_setting(admin, "Accounts_LoginExpiration", 7)
